@@ -1,0 +1,55 @@
+import { UserError, errorMessage } from '../errors.ts';
+import { processIo, writeLine, type CliIo, type Command } from './io.ts';
+
+interface CommandEntry {
+  summary: string;
+  load: () => Promise<{ run: Command }>;
+}
+
+// Subcommands are loaded on demand so that `nbv validate` does not pay for the Kubernetes client.
+const commands: Record<string, CommandEntry> = {
+  run: { summary: 'run a NotebookValidationJob on this machine', load: () => import('./commands/run.ts') },
+  validate: { summary: 'check manifests as admission would', load: () => import('./commands/validate.ts') },
+  render: { summary: 'print the objects the operator would create', load: () => import('./commands/render.ts') },
+  crds: { summary: 'print the CustomResourceDefinitions', load: () => import('./commands/crds.ts') },
+  model: { summary: 'model tools (nbv model inspect DIR)', load: () => import('./commands/model.ts') },
+  doctor: { summary: 'check the Python environment and tools', load: () => import('./commands/doctor.ts') },
+  setup: { summary: 'create the Python environment', load: () => import('./commands/setup.ts') },
+  operator: { summary: 'run the controllers and webhook', load: () => import('./commands/operator.ts') },
+  submit: { summary: 'create a job on the cluster and follow it', load: () => import('./commands/submit.ts') },
+  status: { summary: 'show a job on the cluster', load: () => import('./commands/status.ts') },
+  install: { summary: 'print the install manifests', load: () => import('./commands/install.ts') },
+  dev: { summary: 'local control plane (nbv dev cluster up|down|status)', load: () => import('./commands/dev.ts') },
+};
+
+function usage(io: CliIo): void {
+  writeLine(io.stdout, 'Usage: nbv COMMAND [ARGS]\n\nCommands:');
+  for (const [name, entry] of Object.entries(commands)) {
+    writeLine(io.stdout, `  ${name.padEnd(10)} ${entry.summary}`);
+  }
+}
+
+export async function main(argv: string[], io: CliIo = processIo()): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    usage(io);
+    return name ? 0 : 2;
+  }
+  const entry = Object.hasOwn(commands, name) ? commands[name] : undefined;
+  if (!entry) {
+    writeLine(io.stderr, `nbv: unknown command "${name}" (see nbv --help)`);
+    return 2;
+  }
+  try {
+    const { run } = await entry.load();
+    return await run(rest, io);
+  } catch (err) {
+    if (err instanceof UserError) {
+      writeLine(io.stderr, `nbv ${name}: ${err.message}`);
+      return err.exitCode;
+    }
+    if (io.env.NBV_DEBUG && err instanceof Error) writeLine(io.stderr, err.stack);
+    writeLine(io.stderr, `nbv ${name}: internal error: ${errorMessage(err)}`);
+    return 70;
+  }
+}
