@@ -2,7 +2,7 @@
 // Schema is turned into a Kubernetes *structural* schema: no $ref, every node typed (or marked
 // int-or-string / preserve-unknown-fields), no additionalProperties next to properties.
 import { z } from 'zod';
-import { stringify } from 'yaml';
+import { toYaml } from '../util/yaml.ts';
 import { RESOURCES, type ResourceDefinition } from './resources.ts';
 
 export type JsonSchema = { [key: string]: unknown };
@@ -121,5 +121,5 @@ export function crdFileName(crd: CustomResourceDefinition): string {
 }
 
 export function crdYaml(crd: CustomResourceDefinition): string {
-  return `---\n${stringify(crd, { lineWidth: 0 })}`;
+  return `---\n${toYaml(crd)}`;
 }

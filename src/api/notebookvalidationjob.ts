@@ -245,6 +245,11 @@ export const CellResult = z.object({
   executionTime: z.string().optional(),
   output: z.string().optional(),
   errorMessage: z.string().optional(),
+  // nbv's additions: the structured error and what the cell produced.
+  errorName: z.string().optional().describe('Exception class name, e.g. ZeroDivisionError.'),
+  errorValue: z.string().optional(),
+  traceback: z.string().optional().describe('Traceback without ANSI colours, shortened in the middle when long.'),
+  outputTypes: z.array(z.string()).optional().describe('Output types of the cell: stream:stdout, execute_result, image/png, ...'),
 });
 export type CellResult = z.infer<typeof CellResult>;
 

@@ -119,9 +119,37 @@ export function parseSafetensorsHeader(file: string, headerLength: number, json:
   return { headerLength, tensors, metadata, parameterCount: Number(total), dataLength };
 }
 
+/**
+ * Caps the header bytes that concurrent reads hold at once: a read waits while others hold
+ * the budget, and a header larger than the whole budget is read alone.
+ */
+export class ByteBudget {
+  readonly capacity: number;
+  #used = 0;
+  #waiting: Array<() => void> = [];
+
+  constructor(capacity: number) {
+    this.capacity = capacity;
+  }
+
+  async acquire(bytes: number): Promise<void> {
+    while (this.#used > 0 && this.#used + bytes > this.capacity) {
+      await new Promise<void>((resolve) => this.#waiting.push(resolve));
+    }
+    this.#used += bytes;
+  }
+
+  release(bytes: number): void {
+    this.#used -= bytes;
+    for (const wake of this.#waiting.splice(0)) wake();
+  }
+}
+
 export interface ReadHeaderOptions {
   /** Largest header length accepted (bytes). */
   maxHeaderBytes?: number;
+  /** Shared by concurrent reads to bound the memory they hold together. */
+  budget?: ByteBudget;
 }
 
 /**
@@ -147,16 +175,21 @@ export async function readSafetensorsHeader(
     }
     const n = Number(length);
     if (8 + n > size) throw new SafetensorsError(file, `header length ${n} runs past the end of the ${size}-byte file`);
-    const header = Buffer.alloc(n);
-    const read = await handle.read(header, 0, n, 8);
-    if (read.bytesRead < n) throw new SafetensorsError(file, `file ended inside the ${n}-byte header`);
-    let json: unknown;
+    await options.budget?.acquire(n);
     try {
-      json = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(header));
-    } catch (err) {
-      throw new SafetensorsError(file, `header is not valid JSON (${err instanceof Error ? err.message : String(err)})`);
+      const header = Buffer.alloc(n);
+      const read = await handle.read(header, 0, n, 8);
+      if (read.bytesRead < n) throw new SafetensorsError(file, `file ended inside the ${n}-byte header`);
+      let json: unknown;
+      try {
+        json = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(header));
+      } catch (err) {
+        throw new SafetensorsError(file, `header is not valid JSON (${err instanceof Error ? err.message : String(err)})`);
+      }
+      return parseSafetensorsHeader(file, n, json);
+    } finally {
+      options.budget?.release(n);
     }
-    return parseSafetensorsHeader(file, n, json);
   } finally {
     await handle.close();
   }
@@ -168,4 +201,36 @@ export function encodeSafetensorsHeader(header: Record<string, unknown>): Buffer
   const prefix = Buffer.alloc(8);
   prefix.writeBigUInt64LE(BigInt(json.length), 0);
   return Buffer.concat([prefix, json]);
+}
+
+export interface SafetensorsIndex {
+  /** Tensor name -> shard file name (relative to the index's folder). */
+  weightMap: Map<string, string>;
+  /** Shard file names, each once, in first-mention order. */
+  shards: string[];
+  /** `metadata.total_size`: bytes of all tensors, when given. */
+  totalSize?: number;
+}
+
+/** Validates a parsed `*.safetensors.index.json` (pure); the message names the file and field. */
+export function parseSafetensorsIndex(file: string, json: unknown): SafetensorsIndex {
+  if (!isJsonObject(json)) throw new SafetensorsError(file, 'index is not a JSON object');
+  const map = json.weight_map;
+  if (!isJsonObject(map)) throw new SafetensorsError(file, 'weight_map is missing or not an object');
+  const weightMap = new Map<string, string>();
+  const shards = new Set<string>();
+  for (const [tensor, shard] of Object.entries(map)) {
+    if (typeof shard !== 'string' || shard === '') {
+      throw new SafetensorsError(file, `weight_map["${tensor}"] is not a file name`);
+    }
+    weightMap.set(tensor, shard);
+    shards.add(shard);
+  }
+  const metadata = json.metadata;
+  const totalSize = isJsonObject(metadata) ? metadata.total_size : undefined;
+  return {
+    weightMap,
+    shards: [...shards],
+    ...(isNonNegativeInt(totalSize) ? { totalSize } : {}),
+  };
 }

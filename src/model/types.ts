@@ -17,6 +17,23 @@ export interface NameVersion {
   version?: string;
 }
 
+/** A diffusers component: `[library, class]` in model_index.json. */
+export interface DiffusionComponent {
+  library?: string;
+  type?: string;
+}
+
+/** `spec.diffusionPipeline`. */
+export interface DiffusionPipeline {
+  className?: string;
+  scheduler?: DiffusionComponent;
+  textEncoder?: DiffusionComponent;
+  tokenizer?: DiffusionComponent;
+  transformer?: DiffusionComponent;
+  vae?: DiffusionComponent;
+  additionalComponents?: Record<string, DiffusionComponent>;
+}
+
 export interface ModelMetadata {
   modelType?: string;
   modelArchitecture?: string;
@@ -28,6 +45,8 @@ export interface ModelMetadata {
   /** Three significant figures: `8.03B`, `135M`, `1.03T`. */
   modelParameterSize?: string;
   quantization?: string;
+  /** Diffusers pipelines only. */
+  diffusionPipeline?: DiffusionPipeline;
 }
 
 export type Severity = 'error' | 'warning';

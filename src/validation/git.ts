@@ -10,6 +10,8 @@ const URL_SCHEMES = new Set(['https:', 'http:', 'ssh:', 'git:']);
 export function checkGitUrl(url: string): string | undefined {
   if (/\s/.test(url)) return 'must not contain whitespace';
   if (url.startsWith('git@')) return SCP_LIKE.test(url) ? undefined : 'must have the form git@host:path';
+  // WHATWG URL parsing would read https:///r.git as host "r.git"; require the host explicitly.
+  if (!/^[a-z][a-z0-9+.-]*:\/\/[^/]/i.test(url)) return 'must be scheme://host/path (no host found)';
   let parsed: URL;
   try {
     parsed = new URL(url);

@@ -1,0 +1,269 @@
+// KWOK plays the kubelet for the fake node. These Stages (kwok.x-k8s.io/v1alpha1) decide what
+// happens to a pod bound to it, with no delays:
+//
+//   bound, no podIP yet        -> nbv-pod-start: IPs, conditions; without init containers the
+//                                 pod is Running with every container running; with init
+//                                 containers it is Pending with the first one running, as on a
+//                                 real node while it initializes.
+//   annotation COMPLETE set    -> nbv-pod-complete: every container terminates with the exit code,
+//                                 reason and termination message the annotation gives it (exit 0
+//                                 when not named). Init containers run in order: after the first
+//                                 failing one the rest and the main containers never start. Phase
+//                                 Succeeded when all exit 0, else Failed (restartPolicy Never).
+//   deletionTimestamp set      -> nbv-pod-delete: the pod is removed once no finalizer holds it,
+//                                 which is what garbage collection and namespace deletion wait for.
+//
+// The templates are Go text/template with sprig and kwok's helpers, evaluated against the pod.
+import { stringify } from 'yaml';
+
+export const KWOK_NODE_NAME = 'kwok-node-0';
+/** Annotation on the Node objects kwok manages (its --manage-nodes-with-annotation-selector). */
+export const KWOK_NODE_ANNOTATION = 'kwok.x-k8s.io/node';
+/** Annotation a test sets on a pod to finish it; the value is JSON, see completeAnnotation(). */
+export const COMPLETE_ANNOTATION = 'kwok.nbv.dev/complete';
+
+export interface ContainerResult {
+  exitCode: number;
+  /** The termination message (what a container writes to /dev/termination-log). */
+  message?: string;
+  /** The terminated state's reason; default Completed for exit 0, Error otherwise. */
+  reason?: string;
+}
+
+/** The annotation value that finishes a pod: results by container name (init containers too). */
+export function completeAnnotation(results: Record<string, ContainerResult>): string {
+  return JSON.stringify(results);
+}
+
+const notDeleted = { key: '.metadata.deletionTimestamp', operator: 'DoesNotExist' };
+
+const addresses = `
+{{ with NodeIPsWith .spec.nodeName }}
+hostIP: {{ index . 0 | Quote }}
+hostIPs:
+{{ range . }}
+- ip: {{ . | Quote }}
+{{ end }}
+{{ end }}
+{{ with PodIPsWith .spec.nodeName (or .spec.hostNetwork false) (or .metadata.uid "") (or .metadata.name "") (or .metadata.namespace "") }}
+podIP: {{ index . 0 | Quote }}
+podIPs:
+{{ range . }}
+- ip: {{ . | Quote }}
+{{ end }}
+{{ end }}`;
+
+const podStart = `
+{{ $now := Now }}
+{{ $init := .spec.initContainers }}
+{{ $running := not $init }}
+phase: {{ if $init }}Pending{{ else }}Running{{ end }}
+startTime: {{ $now | Quote }}
+conditions:
+- type: PodReadyToStartContainers
+  status: "True"
+  lastTransitionTime: {{ $now | Quote }}
+- type: Initialized
+  status: {{ if $running }}"True"{{ else }}"False"{{ end }}
+  lastTransitionTime: {{ $now | Quote }}
+- type: ContainersReady
+  status: {{ if $running }}"True"{{ else }}"False"{{ end }}
+  lastTransitionTime: {{ $now | Quote }}
+- type: Ready
+  status: {{ if $running }}"True"{{ else }}"False"{{ end }}
+  lastTransitionTime: {{ $now | Quote }}
+{{ with $init }}
+initContainerStatuses:
+{{ range $i, $c := . }}
+- name: {{ $c.name | Quote }}
+  image: {{ $c.image | Quote }}
+  imageID: ""
+  ready: false
+  restartCount: 0
+  started: {{ eq $i 0 }}
+  state:
+{{ if eq $i 0 }}
+    running:
+      startedAt: {{ $now | Quote }}
+{{ else }}
+    waiting:
+      reason: PodInitializing
+{{ end }}
+{{ end }}
+{{ end }}
+containerStatuses:
+{{ range .spec.containers }}
+- name: {{ .name | Quote }}
+  image: {{ .image | Quote }}
+  imageID: ""
+  ready: {{ $running }}
+  restartCount: 0
+  started: {{ $running }}
+  state:
+{{ if $running }}
+    running:
+      startedAt: {{ $now | Quote }}
+{{ else }}
+    waiting:
+      reason: PodInitializing
+{{ end }}
+{{ end }}
+${addresses}`;
+
+// One container's status; expects $c (the container), $want (the parsed annotation), $now,
+// and $blocked (an earlier init container failed, so this one never started).
+const containerStatus = `
+{{ $r := default dict (index $want $c.name) }}
+- name: {{ $c.name | Quote }}
+  image: {{ $c.image | Quote }}
+  imageID: ""
+  ready: false
+  restartCount: 0
+  started: false
+  state:
+{{ if $blocked }}
+    waiting:
+      reason: PodInitializing
+{{ else }}
+{{ $code := int (default 0 $r.exitCode) }}
+{{ if ne $code 0 }}{{ $failed = true }}{{ end }}
+    terminated:
+      exitCode: {{ $code }}
+      reason: {{ default (ternary "Completed" "Error" (eq $code 0)) $r.reason | Quote }}
+{{ with $r.message }}
+      message: {{ . | Quote }}
+{{ end }}
+      startedAt: {{ $now | Quote }}
+      finishedAt: {{ $now | Quote }}
+{{ end }}`;
+
+const podComplete = `
+{{ $now := Now }}
+{{ $want := fromJson (index .metadata.annotations "${COMPLETE_ANNOTATION}") }}
+{{ $failed := false }}
+{{ $blocked := false }}
+{{ with .spec.initContainers }}
+initContainerStatuses:
+{{ range $c := . }}
+${containerStatus}
+{{ $blocked = $failed }}
+{{ end }}
+{{ end }}
+{{ $initFailed := $blocked }}
+containerStatuses:
+{{ range $c := .spec.containers }}
+${containerStatus}
+{{ end }}
+phase: {{ if $failed }}Failed{{ else }}Succeeded{{ end }}
+conditions:
+- type: PodReadyToStartContainers
+  status: "False"
+  lastTransitionTime: {{ $now | Quote }}
+- type: Initialized
+  status: {{ if $initFailed }}"False"{{ else }}"True"{{ end }}
+  lastTransitionTime: {{ $now | Quote }}
+- type: ContainersReady
+  status: "False"
+  reason: PodCompleted
+  lastTransitionTime: {{ $now | Quote }}
+- type: Ready
+  status: "False"
+  reason: PodCompleted
+  lastTransitionTime: {{ $now | Quote }}`;
+
+const resources = '{ cpu: "32", memory: 256Gi, ephemeral-storage: 1Ti, pods: "110" }';
+
+const nodeReady = `
+{{ $now := Now }}
+phase: Running
+conditions:
+{{ range NodeConditions }}
+- type: {{ .type | Quote }}
+  status: {{ .status | Quote }}
+  reason: {{ .reason | Quote }}
+  message: {{ .message | Quote }}
+  lastHeartbeatTime: {{ $now | Quote }}
+  lastTransitionTime: {{ $now | Quote }}
+{{ end }}
+addresses:
+{{ with NodeIP }}
+- type: InternalIP
+  address: {{ . | Quote }}
+{{ end }}
+- type: Hostname
+  address: {{ .metadata.name | Quote }}
+capacity: ${resources}
+allocatable: ${resources}
+nodeInfo:
+  architecture: amd64
+  operatingSystem: linux
+  kubeletVersion: {{ printf "kwok-%s" Version | Quote }}
+  kubeProxyVersion: ""
+  containerRuntimeVersion: kwok
+  kernelVersion: ""
+  osImage: ""
+  bootID: ""
+  machineID: ""
+  systemUUID: ""`;
+
+function stage(name: string, kind: 'Pod' | 'Node', selector: object[], next: object): object {
+  return {
+    apiVersion: 'kwok.x-k8s.io/v1alpha1',
+    kind: 'Stage',
+    metadata: { name },
+    spec: { resourceRef: { apiGroup: 'v1', kind }, selector: { matchExpressions: selector }, next },
+  };
+}
+
+export function kwokStages(): object[] {
+  return [
+    stage(
+      'nbv-node-ready',
+      'Node',
+      [
+        {
+          key: '.status.conditions.[] | select(.type == "Ready") | .status',
+          operator: 'NotIn',
+          values: ['True'],
+        },
+      ],
+      { statusTemplate: nodeReady },
+    ),
+    stage(
+      'nbv-pod-start',
+      'Pod',
+      [notDeleted, { key: '.status.podIP', operator: 'DoesNotExist' }],
+      {
+        event: { type: 'Normal', reason: 'Started', message: 'Started by kwok' },
+        statusTemplate: podStart,
+      },
+    ),
+    stage(
+      'nbv-pod-complete',
+      'Pod',
+      [
+        notDeleted,
+        { key: '.status.podIP', operator: 'Exists' },
+        { key: '.status.phase', operator: 'In', values: ['Pending', 'Running'] },
+        { key: `.metadata.annotations["${COMPLETE_ANNOTATION}"]`, operator: 'Exists' },
+      ],
+      { statusTemplate: podComplete },
+    ),
+    stage(
+      'nbv-pod-delete',
+      'Pod',
+      [
+        { key: '.metadata.deletionTimestamp', operator: 'Exists' },
+        { key: '.metadata.finalizers', operator: 'DoesNotExist' },
+      ],
+      { delete: true },
+    ),
+  ];
+}
+
+/** kwok's --config file: the stages as a multi-document YAML stream. */
+export function kwokConfig(): string {
+  return kwokStages()
+    .map((doc) => stringify(doc, { lineWidth: 0 }))
+    .join('---\n');
+}

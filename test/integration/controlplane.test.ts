@@ -1,0 +1,452 @@
+// What the local control plane must show: it is real Kubernetes, with the behaviour nbv relies
+// on (schema validation, controllers, scheduling, Pod Security, RBAC), not a fake.
+import assert from 'node:assert/strict';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { describe, it } from 'node:test';
+import {
+  ApiException,
+  ApiextensionsV1Api,
+  BatchV1Api,
+  CoreV1Api,
+  KubeConfig,
+  RbacAuthorizationV1Api,
+  VersionApi,
+  type V1Job,
+  type V1Pod,
+  type V1PodSpec,
+} from '@kubernetes/client-node';
+import { parseAllDocuments, stringify } from 'yaml';
+import { pinnedVersions } from '../../src/dev/controlplane/index.ts';
+import {
+  KWOK_NODE_NAME,
+  RESTRICTED_POD_SECURITY,
+  completePod,
+  freshNamespace,
+  kubeConfig,
+  kubectl,
+  restrictedContainer,
+  waitFor,
+} from './cluster.ts';
+
+const repo = resolve(import.meta.dirname, '../..');
+const samplesDir = resolve(repo, '../shared/reference/nvj-operator/samples');
+const kc = kubeConfig();
+const core = kc.makeApiClient(CoreV1Api);
+const batch = kc.makeApiClient(BatchV1Api);
+
+function statusCode(err: unknown): number | undefined {
+  return err instanceof ApiException ? err.code : undefined;
+}
+
+async function gone(read: () => Promise<unknown>): Promise<boolean> {
+  try {
+    await read();
+    return false;
+  } catch (err) {
+    if (statusCode(err) === 404) return true;
+    throw err;
+  }
+}
+
+function restrictedSpec(spec: Partial<V1PodSpec> = {}): V1PodSpec {
+  return {
+    restartPolicy: 'Never',
+    securityContext: RESTRICTED_POD_SECURITY,
+    containers: [restrictedContainer('main')],
+    ...spec,
+  };
+}
+
+function restrictedPod(name: string, spec: Partial<V1PodSpec> = {}): V1Pod {
+  return { metadata: { name }, spec: restrictedSpec(spec) };
+}
+
+async function jobPod(namespace: string, job: string): Promise<V1Pod | undefined> {
+  const pods = await core.listNamespacedPod({
+    namespace,
+    labelSelector: `batch.kubernetes.io/job-name=${job}`,
+  });
+  return pods.items[0];
+}
+
+function jobCondition(job: V1Job, type: string): boolean {
+  return Boolean(job.status?.conditions?.some((c) => c.type === type && c.status === 'True'));
+}
+
+describe('local control plane', () => {
+  it('reports the pinned Kubernetes version', async (t) => {
+    const version = await kc.makeApiClient(VersionApi).getCode();
+    t.diagnostic(
+      `server version ${version.gitVersion} (${version.goVersion}, built ${version.buildDate})`,
+    );
+    assert.equal(version.gitVersion, pinnedVersions().kubernetes);
+    assert.equal(`v${version.major}.${version.minor}.`, version.gitVersion.replace(/\d+$/, ''));
+  });
+
+  it('establishes every generated CRD and accepts every NotebookValidationJob sample', async (t) => {
+    const crdDir = join(repo, 'config/crd');
+    const files = existsSync(crdDir) ? readdirSync(crdDir).filter((f) => /\.ya?ml$/.test(f)) : [];
+    assert.ok(files.length > 0, `no CRD files in ${crdDir}: generate them first`);
+    const names = files.flatMap((file) =>
+      parseAllDocuments(readFileSync(join(crdDir, file), 'utf8'))
+        .map((doc) => doc.toJS() as { kind?: string; metadata?: { name?: string } } | null)
+        .filter((doc) => doc?.kind === 'CustomResourceDefinition')
+        .map((doc) => doc?.metadata?.name ?? ''),
+    );
+    assert.ok(names.length > 0, `${crdDir} holds no CustomResourceDefinition`);
+    // Server-side apply through kubectl: the typed client would drop enum/default/x-kubernetes-*.
+    await kubectl([
+      'apply',
+      '--server-side',
+      '--force-conflicts',
+      '--field-manager=nbv-test',
+      '-f',
+      crdDir,
+    ]);
+
+    const apiext = kc.makeApiClient(ApiextensionsV1Api);
+    for (const name of names) {
+      const crd = await waitFor(
+        async () => {
+          const crd = await apiext.readCustomResourceDefinition({ name });
+          const established = crd.status?.conditions?.some(
+            (c) => c.type === 'Established' && c.status === 'True',
+          );
+          return established ? crd : undefined;
+        },
+        30_000,
+        `CRD ${name} Established`,
+      );
+      const nonStructural = crd.status?.conditions?.find((c) => c.type === 'NonStructuralSchema');
+      assert.equal(nonStructural, undefined, `${name}: ${nonStructural?.message}`);
+      t.diagnostic(`${name} Established`);
+    }
+
+    const namespace = await freshNamespace('nvj-samples');
+    const sampleFiles = readdirSync(samplesDir).filter((f) => f.endsWith('.yaml'));
+    let created = 0;
+    for (const file of sampleFiles) {
+      const docs = parseAllDocuments(readFileSync(join(samplesDir, file), 'utf8'))
+        .map(
+          (doc) =>
+            doc.toJS() as {
+              kind?: string;
+              metadata?: { name?: string; namespace?: string };
+            } | null,
+        )
+        .filter((doc) => doc?.kind === 'NotebookValidationJob');
+      for (const doc of docs) {
+        await t.test(`${file}: ${doc?.metadata?.name}`, async () => {
+          // Samples name their own namespaces (mlops, team-a, ...); all go into the test's.
+          delete doc?.metadata?.namespace;
+          await kubectl(
+            ['create', '--validate=strict', '-n', namespace, '-f', '-'],
+            stringify(doc),
+          );
+          created++;
+        });
+      }
+    }
+    assert.ok(created > 0, `no NotebookValidationJob samples in ${samplesDir}`);
+  });
+
+  it('binds a PVC to a pre-created PV (static binding)', async () => {
+    const namespace = await freshNamespace('pvc');
+    // A storage class of its own, so that no other test's PV can be the match.
+    const storageClassName = `static-${namespace}`;
+    const pvName = `pv-${namespace}`;
+    await core.createPersistentVolume({
+      body: {
+        metadata: { name: pvName },
+        spec: {
+          capacity: { storage: '1Gi' },
+          accessModes: ['ReadWriteOnce'],
+          storageClassName,
+          persistentVolumeReclaimPolicy: 'Retain',
+          hostPath: { path: `/tmp/${pvName}` },
+        },
+      },
+    });
+    await core.createNamespacedPersistentVolumeClaim({
+      namespace,
+      body: {
+        metadata: { name: 'models' },
+        spec: {
+          accessModes: ['ReadWriteOnce'],
+          storageClassName,
+          resources: { requests: { storage: '1Gi' } },
+        },
+      },
+    });
+    const claim = await waitFor(
+      async () => {
+        const pvc = await core.readNamespacedPersistentVolumeClaim({ name: 'models', namespace });
+        return pvc.status?.phase === 'Bound' ? pvc : undefined;
+      },
+      30_000,
+      'PVC Bound',
+    );
+    assert.equal(claim.spec?.volumeName, pvName);
+    const pv = await core.readPersistentVolume({ name: pvName });
+    assert.equal(pv.spec?.claimRef?.name, 'models');
+    assert.equal(pv.spec?.claimRef?.namespace, namespace);
+    await waitFor(
+      async () => (await core.readPersistentVolume({ name: pvName })).status?.phase === 'Bound',
+      30_000,
+      'PV Bound',
+    );
+    await core.deleteNamespacedPersistentVolumeClaim({ name: 'models', namespace });
+    await core.deletePersistentVolume({ name: pvName });
+  });
+
+  it('runs a Job pod on the kwok node and completes it as the test says', async () => {
+    const namespace = await freshNamespace('job');
+    await batch.createNamespacedJob({
+      namespace,
+      body: {
+        metadata: { name: 'inspect' },
+        spec: { backoffLimit: 0, template: { spec: restrictedSpec() } },
+      },
+    });
+    const running = await waitFor(
+      async () => {
+        const pod = await jobPod(namespace, 'inspect');
+        return pod?.status?.phase === 'Running' ? pod : undefined;
+      },
+      30_000,
+      'Job pod Running',
+    );
+    assert.equal(running.spec?.nodeName, KWOK_NODE_NAME, 'bound by the scheduler to the kwok node');
+    assert.ok(running.status?.containerStatuses?.[0]?.state?.running);
+
+    const summary = '{"model":"llama","parameters":6738415616}';
+    await completePod(namespace, running.metadata!.name!, {
+      main: { exitCode: 0, message: summary },
+    });
+    const done = await waitFor(
+      async () => {
+        const pod = await jobPod(namespace, 'inspect');
+        return pod?.status?.phase === 'Succeeded' ? pod : undefined;
+      },
+      30_000,
+      'pod Succeeded',
+    );
+    const terminated = done.status?.containerStatuses?.[0]?.state?.terminated;
+    assert.equal(terminated?.exitCode, 0);
+    assert.equal(terminated?.message, summary);
+    await waitFor(
+      async () =>
+        jobCondition(await batch.readNamespacedJob({ name: 'inspect', namespace }), 'Complete'),
+      30_000,
+      'Job Complete',
+    );
+  });
+
+  it('fails a Job whose container exits non-zero, with init containers run in order', async () => {
+    const namespace = await freshNamespace('job-fail');
+    await batch.createNamespacedJob({
+      namespace,
+      body: {
+        metadata: { name: 'validate' },
+        spec: {
+          backoffLimit: 0,
+          template: {
+            spec: restrictedSpec({
+              initContainers: [restrictedContainer('git-clone')],
+              containers: [restrictedContainer('report')],
+            }),
+          },
+        },
+      },
+    });
+    const initializing = await waitFor(
+      async () => {
+        const pod = await jobPod(namespace, 'validate');
+        return pod?.status?.initContainerStatuses?.[0]?.state?.running ? pod : undefined;
+      },
+      30_000,
+      'init container running',
+    );
+    assert.equal(initializing.status?.phase, 'Pending');
+    assert.equal(
+      initializing.status?.containerStatuses?.[0]?.state?.waiting?.reason,
+      'PodInitializing',
+    );
+
+    await completePod(namespace, initializing.metadata!.name!, {
+      'git-clone': { exitCode: 0 },
+      report: { exitCode: 3, message: 'cell 2 raised ZeroDivisionError' },
+    });
+    const failed = await waitFor(
+      async () => {
+        const pod = await jobPod(namespace, 'validate');
+        return pod?.status?.phase === 'Failed' ? pod : undefined;
+      },
+      30_000,
+      'pod Failed',
+    );
+    const clone = failed.status?.initContainerStatuses?.[0]?.state?.terminated;
+    assert.equal(clone?.exitCode, 0);
+    assert.equal(clone?.reason, 'Completed');
+    const report = failed.status?.containerStatuses?.[0]?.state?.terminated;
+    assert.equal(report?.exitCode, 3);
+    assert.equal(report?.reason, 'Error');
+    assert.equal(report?.message, 'cell 2 raised ZeroDivisionError');
+    await waitFor(
+      async () =>
+        jobCondition(await batch.readNamespacedJob({ name: 'validate', namespace }), 'Failed'),
+      30_000,
+      'Job Failed',
+    );
+  });
+
+  it('stops a pod at its first failing init container', async () => {
+    const namespace = await freshNamespace('init-fail');
+    const pod = restrictedPod('clone-fails', {
+      initContainers: [restrictedContainer('git-clone'), restrictedContainer('execute')],
+      containers: [restrictedContainer('report')],
+    });
+    await core.createNamespacedPod({ namespace, body: pod });
+    await waitFor(
+      async () => (await core.readNamespacedPod({ name: 'clone-fails', namespace })).status?.podIP,
+      30_000,
+      'pod started',
+    );
+    await completePod(namespace, 'clone-fails', {
+      'git-clone': { exitCode: 128, message: 'fatal: repository not found' },
+    });
+    const failed = await waitFor(
+      async () => {
+        const current = await core.readNamespacedPod({ name: 'clone-fails', namespace });
+        return current.status?.phase === 'Failed' ? current : undefined;
+      },
+      30_000,
+      'pod Failed',
+    );
+    const [clone, execute] = failed.status?.initContainerStatuses ?? [];
+    assert.equal(clone?.state?.terminated?.exitCode, 128);
+    assert.equal(clone?.state?.terminated?.message, 'fatal: repository not found');
+    assert.equal(execute?.state?.waiting?.reason, 'PodInitializing');
+    assert.equal(failed.status?.containerStatuses?.[0]?.state?.waiting?.reason, 'PodInitializing');
+  });
+
+  it('garbage-collects the children of a deleted owner', async () => {
+    const namespace = await freshNamespace('gc');
+    const owner = await core.createNamespacedConfigMap({
+      namespace,
+      body: { metadata: { name: 'owner' }, data: { role: 'owner' } },
+    });
+    const ownerReferences = [
+      {
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        name: 'owner',
+        uid: owner.metadata!.uid!,
+        controller: true,
+      },
+    ];
+    await core.createNamespacedConfigMap({
+      namespace,
+      body: { metadata: { name: 'child', ownerReferences } },
+    });
+    const pod = restrictedPod('child-pod');
+    pod.metadata!.ownerReferences = ownerReferences;
+    await core.createNamespacedPod({ namespace, body: pod });
+    await waitFor(
+      async () =>
+        (await core.readNamespacedPod({ name: 'child-pod', namespace })).status?.phase ===
+        'Running',
+      30_000,
+      'child pod Running',
+    );
+
+    await core.deleteNamespacedConfigMap({
+      name: 'owner',
+      namespace,
+      propagationPolicy: 'Background',
+    });
+    await waitFor(
+      () => gone(() => core.readNamespacedConfigMap({ name: 'child', namespace })),
+      30_000,
+      'child ConfigMap deleted',
+    );
+    await waitFor(
+      () => gone(() => core.readNamespacedPod({ name: 'child-pod', namespace })),
+      30_000,
+      'child pod deleted',
+    );
+  });
+
+  it('rejects a pod that violates the restricted Pod Security Standard', async () => {
+    const namespace = await freshNamespace('psa');
+    const err = await core
+      .createNamespacedPod({
+        namespace,
+        body: {
+          metadata: { name: 'root' },
+          spec: { containers: [{ name: 'main', image: 'busybox' }] },
+        },
+      })
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+    assert.equal(statusCode(err), 403, 'the pod was not rejected');
+    assert.match(
+      String((err as ApiException<string>).body),
+      /violates PodSecurity "restricted:latest"/,
+    );
+    // The same namespace takes a pod that complies, so the rejection was about the pod.
+    await core.createNamespacedPod({ namespace, body: restrictedPod('compliant') });
+  });
+
+  it('enforces RBAC for a ServiceAccount token', async () => {
+    const namespace = await freshNamespace('rbac');
+    await core.createNamespacedServiceAccount({
+      namespace,
+      body: { metadata: { name: 'reader' } },
+    });
+    const token = (await kubectl(['create', 'token', 'reader', '-n', namespace])).trim();
+    const cluster = kc.getCurrentCluster();
+    assert.ok(cluster);
+    const asReader = new KubeConfig();
+    asReader.loadFromOptions({
+      clusters: [cluster],
+      users: [{ name: 'reader', token }],
+      contexts: [{ name: 'reader', cluster: cluster.name, user: 'reader' }],
+      currentContext: 'reader',
+    });
+    const readerCore = asReader.makeApiClient(CoreV1Api);
+    const list = (ns: string): Promise<number> =>
+      readerCore.listNamespacedPod({ namespace: ns }).then(
+        () => 200,
+        (e: unknown) => statusCode(e) ?? -1,
+      );
+    assert.equal(await list(namespace), 403, 'a ServiceAccount without a Role must be denied');
+
+    const rbac = kc.makeApiClient(RbacAuthorizationV1Api);
+    await rbac.createNamespacedRole({
+      namespace,
+      body: {
+        metadata: { name: 'pod-reader' },
+        rules: [{ apiGroups: [''], resources: ['pods'], verbs: ['list'] }],
+      },
+    });
+    await rbac.createNamespacedRoleBinding({
+      namespace,
+      body: {
+        metadata: { name: 'reader-reads-pods' },
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'pod-reader' },
+        subjects: [{ kind: 'ServiceAccount', name: 'reader', namespace }],
+      },
+    });
+    // The token authenticates: with a RoleBinding the same request is allowed, here only.
+    await waitFor(
+      async () => (await list(namespace)) === 200,
+      30_000,
+      'list allowed after binding',
+    );
+    assert.equal(await list('default'), 403);
+  });
+});
