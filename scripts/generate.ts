@@ -4,7 +4,9 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { generatedFiles } from '../src/api/generated.ts';
 
 for (const [path, content] of generatedFiles()) {
-  mkdirSync(new URL(`../${path.slice(0, path.lastIndexOf('/'))}`, import.meta.url), { recursive: true });
+  mkdirSync(new URL(`../${path.slice(0, path.lastIndexOf('/'))}`, import.meta.url), {
+    recursive: true,
+  });
   writeFileSync(new URL(`../${path}`, import.meta.url), content);
   console.log(`wrote ${path}`);
 }

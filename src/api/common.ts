@@ -14,20 +14,27 @@ export const DECIMAL = /^[0-9]+(\.[0-9]+)?([eE][+-]?[0-9]+)?$/;
 /** A signed decimal (expected output bounds). */
 export const SIGNED_DECIMAL = /^-?[0-9]+(\.[0-9]+)?([eE][+-]?[0-9]+)?$/;
 /** A Kubernetes resource quantity such as `500m`, `10Gi`, `1.5`, `2e3`. */
-export const QUANTITY = /^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)(([KMGTPE]i)|[mkMGTPE]|[eE][+-]?[0-9]+)?$/;
+export const QUANTITY =
+  /^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)(([KMGTPE]i)|[mkMGTPE]|[eE][+-]?[0-9]+)?$/;
 
 export const dnsLabel = () =>
   z
     .string()
     .max(63, 'must be at most 63 characters')
-    .regex(DNS_LABEL, 'must be a DNS label: lowercase letters, digits and "-", starting and ending with a letter or digit');
+    .regex(
+      DNS_LABEL,
+      'must be a DNS label: lowercase letters, digits and "-", starting and ending with a letter or digit',
+    );
 
 export const dnsSubdomain = () =>
   z
     .string()
     .min(1, 'must not be empty')
     .max(253, 'must be at most 253 characters')
-    .regex(DNS_SUBDOMAIN, 'must be a DNS subdomain: lowercase letters, digits, "-" and ".", starting and ending with a letter or digit');
+    .regex(
+      DNS_SUBDOMAIN,
+      'must be a DNS subdomain: lowercase letters, digits, "-" and ".", starting and ending with a letter or digit',
+    );
 
 /** Marks a schema node as a Kubernetes int-or-string (quantities, ports). */
 export const intOrString = () =>
@@ -76,7 +83,9 @@ export const Condition = z.object({
 export type Condition = z.infer<typeof Condition>;
 
 export const conditions = () =>
-  z.array(Condition).meta({ 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['type'] });
+  z
+    .array(Condition)
+    .meta({ 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['type'] });
 
 export const Toleration = z.strictObject({
   key: z.string().optional(),

@@ -13,14 +13,20 @@ function structuralViolations(node: JsonSchema, path: string): string[] {
   const intOrString = node['x-kubernetes-int-or-string'] === true;
   const preserve = node['x-kubernetes-preserve-unknown-fields'] === true;
   if (typeof node.type !== 'string' && !intOrString && !preserve) out.push(`${path}: no type`);
-  for (const key of ['$ref', 'definitions', '$defs', 'nullable', '$schema']) if (key in node) out.push(`${path}: has ${key}`);
-  if ('additionalProperties' in node && 'properties' in node) out.push(`${path}: additionalProperties with properties`);
+  for (const key of ['$ref', 'definitions', '$defs', 'nullable', '$schema'])
+    if (key in node) out.push(`${path}: has ${key}`);
+  if ('additionalProperties' in node && 'properties' in node)
+    out.push(`${path}: additionalProperties with properties`);
   if (node.additionalProperties === false) out.push(`${path}: additionalProperties: false`);
-  if (('anyOf' in node || 'oneOf' in node) && !intOrString) out.push(`${path}: anyOf/oneOf outside int-or-string`);
-  for (const [name, child] of Object.entries((node.properties as Record<string, JsonSchema>) ?? {})) {
+  if (('anyOf' in node || 'oneOf' in node) && !intOrString)
+    out.push(`${path}: anyOf/oneOf outside int-or-string`);
+  for (const [name, child] of Object.entries(
+    (node.properties as Record<string, JsonSchema>) ?? {},
+  )) {
     out.push(...structuralViolations(child, `${path}.${name}`));
   }
-  if (typeof node.items === 'object') out.push(...structuralViolations(node.items as JsonSchema, `${path}[]`));
+  if (typeof node.items === 'object')
+    out.push(...structuralViolations(node.items as JsonSchema, `${path}[]`));
   if (typeof node.additionalProperties === 'object') {
     out.push(...structuralViolations(node.additionalProperties as JsonSchema, `${path}{}`));
   }
@@ -28,7 +34,13 @@ function structuralViolations(node: JsonSchema, path: string): string[] {
 }
 
 function at(schema: JsonSchema, ...path: string[]): JsonSchema {
-  return path.reduce((node, key) => (key === '[]' ? (node.items as JsonSchema) : ((node.properties as Record<string, JsonSchema>)[key] as JsonSchema)), schema);
+  return path.reduce(
+    (node, key) =>
+      key === '[]'
+        ? (node.items as JsonSchema)
+        : ((node.properties as Record<string, JsonSchema>)[key] as JsonSchema),
+    schema,
+  );
 }
 
 describe('CRDs', () => {
@@ -46,17 +58,27 @@ describe('CRDs', () => {
   }
 
   it('keeps the NotebookValidationJob names, short names and printer columns', () => {
-    const crd = allCustomResourceDefinitions().find((c) => c.metadata.name === 'notebookvalidationjobs.mlops.mlops.dev');
+    const crd = allCustomResourceDefinitions().find(
+      (c) => c.metadata.name === 'notebookvalidationjobs.mlops.mlops.dev',
+    );
     assert.ok(crd);
-    const spec = crd.spec as { names: { shortNames: string[] }; versions: { additionalPrinterColumns: { name: string; jsonPath: string }[] }[] };
+    const spec = crd.spec as {
+      names: { shortNames: string[] };
+      versions: { additionalPrinterColumns: { name: string; jsonPath: string }[] }[];
+    };
     assert.deepEqual(spec.names.shortNames, ['nvj', 'nvjob']);
     assert.deepEqual(
       spec.versions[0]?.additionalPrinterColumns.map((c) => `${c.name}=${c.jsonPath}`),
-      ['Phase=.status.phase', 'Notebook=.spec.notebook.path', 'Age=.metadata.creationTimestamp', 'Message=.status.message'],
+      [
+        'Phase=.status.phase',
+        'Notebook=.spec.notebook.path',
+        'Age=.metadata.creationTimestamp',
+        'Message=.status.message',
+      ],
     );
   });
 
-  it('carries the existing operator\'s defaults, enums and patterns', () => {
+  it("carries the existing operator's defaults, enums and patterns", () => {
     const def = RESOURCES.find((r) => r.kind === 'NotebookValidationJob');
     assert.ok(def);
     const spec = at(openApiSchema(def), 'spec');
@@ -65,11 +87,18 @@ describe('CRDs', () => {
     assert.deepEqual(at(spec, 'comparisonConfig', 'strategy').enum, ['exact', 'normalized']);
     assert.equal(at(spec, 'comparisonConfig', 'floatingPointTolerance').default, '0.0001');
     assert.equal(at(spec, 'podConfig', 'volumes', '[]', 'name').maxLength, 63);
-    assert.deepEqual(at(spec, 'podConfig', 'volumes', '[]', 'emptyDir', 'medium').enum, ['', 'Memory']);
+    assert.deepEqual(at(spec, 'podConfig', 'volumes', '[]', 'emptyDir', 'medium').enum, [
+      '',
+      'Memory',
+    ]);
     assert.equal(at(spec, 'podConfig', 'volumes', '[]', 'secret', 'defaultMode').maximum, 511);
     assert.deepEqual(at(spec, 'notebook').required, ['git', 'path']);
     const parameterValue = at(spec, 'notebook', 'parameters').additionalProperties as JsonSchema;
-    assert.equal(parameterValue['x-kubernetes-preserve-unknown-fields'], true, 'parameters take any JSON value');
+    assert.equal(
+      parameterValue['x-kubernetes-preserve-unknown-fields'],
+      true,
+      'parameters take any JSON value',
+    );
     const limit = at(spec, 'podConfig', 'resources', 'limits').additionalProperties as JsonSchema;
     assert.equal(limit['x-kubernetes-int-or-string'], true, 'quantities are int-or-string');
   });

@@ -28,9 +28,14 @@ export function toStructural(node: JsonSchema): JsonSchema {
   for (const [key, value] of Object.entries(node)) {
     if (DROPPED_KEYS.has(key)) continue;
     // z.int() bounds itself to JavaScript's safe integers; Kubernetes needs no such bound.
-    if ((key === 'minimum' || key === 'maximum') && Math.abs(Number(value)) === Number.MAX_SAFE_INTEGER) continue;
+    if (
+      (key === 'minimum' || key === 'maximum') &&
+      Math.abs(Number(value)) === Number.MAX_SAFE_INTEGER
+    )
+      continue;
     if (key === 'additionalProperties') {
-      if (isObject(value) && !isObject(node.properties)) out.additionalProperties = toStructural(value);
+      if (isObject(value) && !isObject(node.properties))
+        out.additionalProperties = toStructural(value);
       continue;
     }
     if (key === 'properties' && isObject(value)) {

@@ -5,7 +5,9 @@ import type { EnvFromSource, NotebookValidationJobSpec } from './notebookvalidat
  * `podConfig.credentials` is shorthand for envFrom secretRefs: each name is appended to envFrom
  * once. The shorthand itself is kept, so what the user wrote stays visible.
  */
-export function mergeCredentialsIntoEnvFrom(spec: NotebookValidationJobSpec): NotebookValidationJobSpec {
+export function mergeCredentialsIntoEnvFrom(
+  spec: NotebookValidationJobSpec,
+): NotebookValidationJobSpec {
   const credentials = spec.podConfig.credentials ?? [];
   if (credentials.length === 0) return spec;
   const envFrom: EnvFromSource[] = [...(spec.podConfig.envFrom ?? [])];

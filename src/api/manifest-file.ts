@@ -42,12 +42,18 @@ export async function readManifestFile(path: string): Promise<ManifestStream> {
   let text: string;
   try {
     const buffer = await readFile(path);
-    if (buffer.byteLength > MAX_MANIFEST_BYTES) throw new UserError(`${path}: larger than 16 MiB; not a manifest`);
+    if (buffer.byteLength > MAX_MANIFEST_BYTES)
+      throw new UserError(`${path}: larger than 16 MiB; not a manifest`);
     text = buffer.toString('utf8');
   } catch (err) {
     if (err instanceof UserError) throw err;
     const code = (err as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : (err as Error).message;
+    const why =
+      code === 'ENOENT'
+        ? 'no such file'
+        : code === 'EISDIR'
+          ? 'is a directory'
+          : (err as Error).message;
     throw new UserError(`${path}: ${why}`);
   }
   return parseManifests(text);

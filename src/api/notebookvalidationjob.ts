@@ -4,7 +4,7 @@
 import { z } from 'zod';
 import {
   Affinity,
-  Condition,
+  type Condition,
   DECIMAL,
   DNS_LABEL,
   GO_DURATION,
@@ -39,7 +39,10 @@ export const GitSource = z.strictObject({
 export type GitSource = z.infer<typeof GitSource>;
 
 const notebookPath = () =>
-  z.string().regex(/^.*\.ipynb$/, 'must be a path ending in .ipynb').describe('Notebook path inside the repository.');
+  z
+    .string()
+    .regex(/^.*\.ipynb$/, 'must be a path ending in .ipynb')
+    .describe('Notebook path inside the repository.');
 
 export const NotebookSource = z.strictObject({
   git: GitSource,
@@ -47,18 +50,24 @@ export const NotebookSource = z.strictObject({
   parameters: z
     .record(z.string(), anyJson())
     .optional()
-    .describe('Papermill parameters: name to any JSON value, injected after the "parameters" cell.'),
+    .describe(
+      'Papermill parameters: name to any JSON value, injected after the "parameters" cell.',
+    ),
 });
 export type NotebookSource = z.infer<typeof NotebookSource>;
 
 export const GoldenNotebookSource = z.strictObject({ git: GitSource, path: notebookPath() });
 export type GoldenNotebookSource = z.infer<typeof GoldenNotebookSource>;
 
-const modeBits = () => z.int().min(0, 'must be between 0 and 0777').max(0o777, 'must be between 0 and 0777');
+const modeBits = () =>
+  z.int().min(0, 'must be between 0 and 0777').max(0o777, 'must be between 0 and 0777');
 
 const KeyToPath = z.strictObject({
   key: z.string().min(1),
-  path: z.string().min(1).regex(/^[^/].*$/, 'must be a relative path'),
+  path: z
+    .string()
+    .min(1)
+    .regex(/^[^/].*$/, 'must be a relative path'),
   mode: modeBits().optional(),
 });
 
@@ -88,7 +97,10 @@ export const Volume = z.strictObject({
       medium: z.enum(['', 'Memory']).optional(),
       sizeLimit: z
         .string()
-        .regex(/^([0-9]+(\.[0-9]+)?)(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E)?$/, 'must be a quantity such as 10Gi')
+        .regex(
+          /^([0-9]+(\.[0-9]+)?)(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E)?$/,
+          'must be a quantity such as 10Gi',
+        )
         .optional(),
     })
     .optional(),
@@ -133,7 +145,10 @@ export const BuildConfig = z.strictObject({
   autoGenerateRequirements: z.boolean().default(true),
   requirementsFile: z.string().optional(),
   requirementsSources: z.array(z.string()).optional(),
-  dockerfile: z.string().regex(/^[a-zA-Z0-9._/-]+$/).optional(),
+  dockerfile: z
+    .string()
+    .regex(/^[a-zA-Z0-9._/-]+$/)
+    .optional(),
   preferDockerfile: z.boolean().default(false),
   fallbackStrategy: z.enum(['warn', 'fail', 'auto']).default('warn'),
   strategyConfig: z.record(z.string(), z.string()).optional(),
@@ -141,7 +156,10 @@ export const BuildConfig = z.strictObject({
 });
 
 export const PodConfig = z.strictObject({
-  containerImage: z.string().min(1).describe('Image of the execute step (needs python, papermill, ipykernel).'),
+  containerImage: z
+    .string()
+    .min(1)
+    .describe('Image of the execute step (needs python, papermill, ipykernel).'),
   resources: ResourceRequirements.optional(),
   serviceAccountName: z.string().default('default'),
   env: z.array(EnvVar).optional(),
@@ -161,7 +179,10 @@ export type PodConfig = z.infer<typeof PodConfig>;
 
 export const ComparisonConfig = z.strictObject({
   strategy: z.enum(['exact', 'normalized']).default('normalized'),
-  floatingPointTolerance: z.string().regex(DECIMAL, 'must be a non-negative number such as 0.0001').default('0.0001'),
+  floatingPointTolerance: z
+    .string()
+    .regex(DECIMAL, 'must be a non-negative number such as 0.0001')
+    .default('0.0001'),
   ignoreTimestamps: z.boolean().default(true),
   ignoreExecutionCount: z.boolean().default(true),
   customTimestampPatterns: z.array(z.string()).optional(),
@@ -172,7 +193,18 @@ export type ComparisonConfig = z.infer<typeof ComparisonConfig>;
 export const ModelValidation = z.strictObject({
   enabled: z.boolean().default(true),
   platform: z
-    .enum(['kserve', 'openshift-ai', 'vllm', 'torchserve', 'tensorflow-serving', 'triton', 'ray-serve', 'seldon', 'bentoml', 'custom'])
+    .enum([
+      'kserve',
+      'openshift-ai',
+      'vllm',
+      'torchserve',
+      'tensorflow-serving',
+      'triton',
+      'ray-serve',
+      'seldon',
+      'bentoml',
+      'custom',
+    ])
     .default('kserve'),
   phase: z.enum(['clean', 'existing', 'both']).default('both'),
   targetModels: z.array(z.string()).optional(),
@@ -231,8 +263,12 @@ export const NotebookValidationJobSpec = z.strictObject({
   validationConfig: ValidationConfig.optional(),
   // Written by some of the existing operator's samples although its CRD never had them; kept
   // as written (and reported) so those manifests still apply.
-  validation: passthrough({}).optional().describe('Legacy field of older samples; kept, not acted on.'),
-  retryPolicy: passthrough({}).optional().describe('Legacy field of older samples; kept, not acted on.'),
+  validation: passthrough({})
+    .optional()
+    .describe('Legacy field of older samples; kept, not acted on.'),
+  retryPolicy: passthrough({})
+    .optional()
+    .describe('Legacy field of older samples; kept, not acted on.'),
 });
 export type NotebookValidationJobSpec = z.infer<typeof NotebookValidationJobSpec>;
 export type NotebookValidationJobSpecInput = z.input<typeof NotebookValidationJobSpec>;
@@ -248,8 +284,14 @@ export const CellResult = z.object({
   // nbv's additions: the structured error and what the cell produced.
   errorName: z.string().optional().describe('Exception class name, e.g. ZeroDivisionError.'),
   errorValue: z.string().optional(),
-  traceback: z.string().optional().describe('Traceback without ANSI colours, shortened in the middle when long.'),
-  outputTypes: z.array(z.string()).optional().describe('Output types of the cell: stream:stdout, execute_result, image/png, ...'),
+  traceback: z
+    .string()
+    .optional()
+    .describe('Traceback without ANSI colours, shortened in the middle when long.'),
+  outputTypes: z
+    .array(z.string())
+    .optional()
+    .describe('Output types of the cell: stream:stdout, execute_result, image/png, ...'),
 });
 export type CellResult = z.infer<typeof CellResult>;
 

@@ -23,7 +23,10 @@ const ModelFormat = z.strictObject({
 });
 export type ModelFormat = z.infer<typeof ModelFormat>;
 
-const DiffusionComponent = z.strictObject({ library: z.string().optional(), type: z.string().optional() });
+const DiffusionComponent = z.strictObject({
+  library: z.string().optional(),
+  type: z.string().optional(),
+});
 
 export const StorageSpec = z.strictObject({
   storageUri: z.string().min(1).describe('Where the model lies, e.g. pvc://claim/sub/path.'),
@@ -31,7 +34,10 @@ export const StorageSpec = z.strictObject({
   schemaPath: z.string().optional(),
   key: z.string().optional(),
   parameters: z.record(z.string(), z.string()).optional(),
-  nodeSelector: z.record(z.string(), z.string()).meta({ 'x-kubernetes-map-type': 'atomic' }).optional(),
+  nodeSelector: z
+    .record(z.string(), z.string())
+    .meta({ 'x-kubernetes-map-type': 'atomic' })
+    .optional(),
   nodeAffinity: NodeAffinity.optional(),
   downloadPolicy: z.enum(['AlwaysDownload', 'ReuseIfExists']).optional(),
 });
@@ -50,7 +56,11 @@ export const BaseModelSpec = z.strictObject({
   modelConfiguration: anyJson().optional(),
   apiCapabilities: atomicList().optional(),
   servingMode: atomicList().optional(),
-  maxTokens: z.int().min(0).max(2 ** 31 - 1).optional(),
+  maxTokens: z
+    .int()
+    .min(0)
+    .max(2 ** 31 - 1)
+    .optional(),
   additionalMetadata: z.record(z.string(), z.string()).optional(),
   diffusionPipeline: z
     .strictObject({
@@ -75,7 +85,14 @@ export const BaseModelSpec = z.strictObject({
 });
 export type BaseModelSpec = z.infer<typeof BaseModelSpec>;
 
-export const MODEL_STATES = ['Creating', 'Importing', 'In_Transit', 'In_Training', 'Ready', 'Failed'] as const;
+export const MODEL_STATES = [
+  'Creating',
+  'Importing',
+  'In_Transit',
+  'In_Training',
+  'Ready',
+  'Failed',
+] as const;
 export type ModelState = (typeof MODEL_STATES)[number];
 
 export const BaseModelStatus = z.object({
@@ -88,7 +105,9 @@ export const BaseModelStatus = z.object({
   metadataFingerprint: z
     .string()
     .optional()
-    .describe('Hash of the storage URI whose metadata was extracted; extraction is not repeated for it.'),
+    .describe(
+      'Hash of the storage URI whose metadata was extracted; extraction is not repeated for it.',
+    ),
   metadataJobName: z.string().optional(),
 });
 export type BaseModelStatus = z.infer<typeof BaseModelStatus>;
@@ -159,7 +178,9 @@ export type ComponentConfig = z.infer<typeof ComponentConfig>;
 export const ServingRuntimeSpec = z.strictObject({
   disabled: z.boolean().optional(),
   supportedModelFormats: z.array(SupportedModelFormat).optional(),
-  modelSizeRange: z.strictObject({ min: z.string().optional(), max: z.string().optional() }).optional(),
+  modelSizeRange: z
+    .strictObject({ min: z.string().optional(), max: z.string().optional() })
+    .optional(),
   protocolVersions: z.array(z.string()).optional(),
   engineConfig: ComponentConfig.optional(),
   routerConfig: ComponentConfig.optional(),

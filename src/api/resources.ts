@@ -1,7 +1,12 @@
 // Every kind nbv serves, with what Kubernetes needs to know of it: names, scope, printer
 // columns and the schema. CRDs, admission and the CLI all look kinds up here.
 import type { z } from 'zod';
-import { NotebookValidationJob, NVJ_GROUP, NVJ_KIND, NVJ_VERSION } from './notebookvalidationjob.ts';
+import {
+  NotebookValidationJob,
+  NVJ_GROUP,
+  NVJ_KIND,
+  NVJ_VERSION,
+} from './notebookvalidationjob.ts';
 import {
   BaseModel,
   ClusterBaseModel,
@@ -52,8 +57,16 @@ const modelColumns: PrinterColumn[] = [
 
 const runtimeColumns: PrinterColumn[] = [
   { name: 'Disabled', type: 'boolean', jsonPath: '.spec.disabled' },
-  { name: 'ModelFormat', type: 'string', jsonPath: '.spec.supportedModelFormats[*].modelFormat.name' },
-  { name: 'Architecture', type: 'string', jsonPath: '.spec.supportedModelFormats[*].modelArchitecture' },
+  {
+    name: 'ModelFormat',
+    type: 'string',
+    jsonPath: '.spec.supportedModelFormats[*].modelFormat.name',
+  },
+  {
+    name: 'Architecture',
+    type: 'string',
+    jsonPath: '.spec.supportedModelFormats[*].modelArchitecture',
+  },
   age,
 ];
 

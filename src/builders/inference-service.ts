@@ -1,8 +1,20 @@
 // InferenceService + runtime + model -> the engine Deployment and its Service. The model's
 // claim is mounted read-only at /opt/ml/model with the URI's sub-path; no node affinity is
 // needed, because the scheduler already places pods where the claim can be mounted.
-import type { V1Container, V1Deployment, V1EnvVar, V1Service, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
-import type { AnyServingRuntime, ComponentConfig, Container, InferenceService } from '../api/ome.ts';
+import type {
+  V1Container,
+  V1Deployment,
+  V1EnvVar,
+  V1Service,
+  V1Volume,
+  V1VolumeMount,
+} from '@kubernetes/client-node';
+import type {
+  AnyServingRuntime,
+  ComponentConfig,
+  Container,
+  InferenceService,
+} from '../api/ome.ts';
 import type { PvcStorageUri } from '../storage/pvc-uri.ts';
 import { LABEL_INFERENCE_SERVICE, commonLabels, labelValue } from './labels.ts';
 import { boundedName } from './names.ts';
@@ -31,7 +43,10 @@ function mergeEnv(...lists: (RunnerEnv | undefined)[]): RunnerEnv {
 }
 
 /** The runtime's runner with the service's overrides on top. */
-export function mergeRunner(base: Container | undefined, override: Container | undefined): Container {
+export function mergeRunner(
+  base: Container | undefined,
+  override: Container | undefined,
+): Container {
   const merged: Container = { ...(base ?? {}), ...(override ?? {}) };
   merged.env = mergeEnv(base?.env, override?.env);
   merged.volumeMounts = [...(base?.volumeMounts ?? []), ...(override?.volumeMounts ?? [])];
@@ -62,12 +77,20 @@ export function buildServingObjects(
   const annotations = { ...engine.annotations, ...overrides.annotations };
   const hasModelPath = (runner.env ?? []).some((e) => e.name === 'MODEL_PATH');
 
-  const modelMount: V1VolumeMount = { name: MODEL_VOLUME, mountPath: MODEL_PATH, subPath: claim.subPath, readOnly: true };
+  const modelMount: V1VolumeMount = {
+    name: MODEL_VOLUME,
+    mountPath: MODEL_PATH,
+    subPath: claim.subPath,
+    readOnly: true,
+  };
   const container: V1Container = {
     ...(runner as V1Container),
     name: runner.name ?? 'engine',
     image: runner.image ?? '',
-    env: [...((runner.env ?? []) as V1EnvVar[]), ...(hasModelPath ? [] : [{ name: 'MODEL_PATH', value: MODEL_PATH }])],
+    env: [
+      ...((runner.env ?? []) as V1EnvVar[]),
+      ...(hasModelPath ? [] : [{ name: 'MODEL_PATH', value: MODEL_PATH }]),
+    ],
     volumeMounts: [...((runner.volumeMounts ?? []) as V1VolumeMount[]), modelMount],
     securityContext: {
       ...((runner as V1Container).securityContext ?? {}),
@@ -80,7 +103,12 @@ export function buildServingObjects(
     { name: MODEL_VOLUME, persistentVolumeClaim: { claimName: claim.claimName, readOnly: true } },
   ];
   const port = containerPort(runner);
-  const meta = { name: engineName(name), ...(namespace ? { namespace } : {}), labels, ...ownerReferences(isvc) };
+  const meta = {
+    name: engineName(name),
+    ...(namespace ? { namespace } : {}),
+    labels,
+    ...ownerReferences(isvc),
+  };
 
   const deployment: V1Deployment = {
     apiVersion: 'apps/v1',
@@ -96,8 +124,12 @@ export function buildServingObjects(
           automountServiceAccountToken: false,
           containers: [container],
           volumes,
-          ...(overrides.nodeSelector ?? engine.nodeSelector ? { nodeSelector: { ...engine.nodeSelector, ...overrides.nodeSelector } } : {}),
-          ...(engine.tolerations || overrides.tolerations ? { tolerations: [...(engine.tolerations ?? []), ...(overrides.tolerations ?? [])] } : {}),
+          ...((overrides.nodeSelector ?? engine.nodeSelector)
+            ? { nodeSelector: { ...engine.nodeSelector, ...overrides.nodeSelector } }
+            : {}),
+          ...(engine.tolerations || overrides.tolerations
+            ? { tolerations: [...(engine.tolerations ?? []), ...(overrides.tolerations ?? [])] }
+            : {}),
         },
       },
     },

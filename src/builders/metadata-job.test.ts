@@ -2,31 +2,57 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { AnyBaseModel } from '../api/ome.ts';
 import { DEFAULT_IMAGES } from './images.ts';
-import { DEFAULT_METADATA_JOB_SETTINGS, buildMetadataJob, metadataJobName, storageFingerprint } from './metadata-job.ts';
+import {
+  DEFAULT_METADATA_JOB_SETTINGS,
+  buildMetadataJob,
+  metadataJobName,
+  storageFingerprint,
+} from './metadata-job.ts';
 
-const model = (kind: 'BaseModel' | 'ClusterBaseModel', name = 'llama'): AnyBaseModel => ({
-  apiVersion: 'ome.io/v1beta1',
-  kind,
-  metadata: { name, uid: 'u-1', ...(kind === 'BaseModel' ? { namespace: 'team' } : {}) },
-  spec: { storage: { storageUri: 'pvc://models/llama/v1' } },
-}) as AnyBaseModel;
+const model = (kind: 'BaseModel' | 'ClusterBaseModel', name = 'llama'): AnyBaseModel =>
+  ({
+    apiVersion: 'ome.io/v1beta1',
+    kind,
+    metadata: { name, uid: 'u-1', ...(kind === 'BaseModel' ? { namespace: 'team' } : {}) },
+    spec: { storage: { storageUri: 'pvc://models/llama/v1' } },
+  }) as AnyBaseModel;
 const settings = { images: DEFAULT_IMAGES, ...DEFAULT_METADATA_JOB_SETTINGS };
 
 describe('buildMetadataJob', () => {
   it('mounts the claim read-only at /model with the sub-path and needs no API token', () => {
-    const job = buildMetadataJob(model('BaseModel'), { claimName: 'models', subPath: 'llama/v1' }, 'team', settings);
+    const job = buildMetadataJob(
+      model('BaseModel'),
+      { claimName: 'models', subPath: 'llama/v1' },
+      'team',
+      settings,
+    );
     const pod = job.spec?.template.spec;
     assert.equal(job.metadata?.namespace, 'team');
     assert.equal(pod?.automountServiceAccountToken, false);
-    assert.deepEqual(pod?.volumes, [{ name: 'model', persistentVolumeClaim: { claimName: 'models', readOnly: true } }]);
-    assert.deepEqual(pod?.containers[0]?.volumeMounts, [{ name: 'model', mountPath: '/model', subPath: 'llama/v1', readOnly: true }]);
-    assert.deepEqual(pod?.containers[0]?.args, ['model', 'inspect', '/model', '--termination-message', '/dev/termination-log']);
+    assert.deepEqual(pod?.volumes, [
+      { name: 'model', persistentVolumeClaim: { claimName: 'models', readOnly: true } },
+    ]);
+    assert.deepEqual(pod?.containers[0]?.volumeMounts, [
+      { name: 'model', mountPath: '/model', subPath: 'llama/v1', readOnly: true },
+    ]);
+    assert.deepEqual(pod?.containers[0]?.args, [
+      'model',
+      'inspect',
+      '/model',
+      '--termination-message',
+      '/dev/termination-log',
+    ]);
     assert.equal(pod?.containers[0]?.securityContext?.allowPrivilegeEscalation, false);
     assert.equal(pod?.securityContext?.runAsNonRoot, true);
   });
 
   it('sets backoff, deadline, TTL and the owner reference', () => {
-    const job = buildMetadataJob(model('ClusterBaseModel'), { namespace: 'store', claimName: 'models', subPath: 'm' }, 'store', settings);
+    const job = buildMetadataJob(
+      model('ClusterBaseModel'),
+      { namespace: 'store', claimName: 'models', subPath: 'm' },
+      'store',
+      settings,
+    );
     assert.equal(job.spec?.backoffLimit, 2);
     assert.equal(job.spec?.activeDeadlineSeconds, 600);
     assert.equal(job.spec?.ttlSecondsAfterFinished, 3600);

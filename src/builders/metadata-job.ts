@@ -72,14 +72,38 @@ export function buildMetadataJob(
             {
               name: METADATA_CONTAINER,
               image: settings.images.nbv,
-              args: ['model', 'inspect', MODEL_MOUNT_PATH, '--termination-message', '/dev/termination-log'],
-              volumeMounts: [{ name: 'model', mountPath: MODEL_MOUNT_PATH, subPath: claim.subPath, readOnly: true }],
-              resources: { requests: { cpu: '50m', memory: '64Mi' }, limits: { cpu: '500m', memory: '256Mi' } },
-              securityContext: { ...restrictedContainerSecurityContext(), readOnlyRootFilesystem: true },
+              args: [
+                'model',
+                'inspect',
+                MODEL_MOUNT_PATH,
+                '--termination-message',
+                '/dev/termination-log',
+              ],
+              volumeMounts: [
+                {
+                  name: 'model',
+                  mountPath: MODEL_MOUNT_PATH,
+                  subPath: claim.subPath,
+                  readOnly: true,
+                },
+              ],
+              resources: {
+                requests: { cpu: '50m', memory: '64Mi' },
+                limits: { cpu: '500m', memory: '256Mi' },
+              },
+              securityContext: {
+                ...restrictedContainerSecurityContext(),
+                readOnlyRootFilesystem: true,
+              },
               terminationMessagePolicy: 'File',
             },
           ],
-          volumes: [{ name: 'model', persistentVolumeClaim: { claimName: claim.claimName, readOnly: true } }],
+          volumes: [
+            {
+              name: 'model',
+              persistentVolumeClaim: { claimName: claim.claimName, readOnly: true },
+            },
+          ],
         },
       },
     },

@@ -26,7 +26,13 @@ export const CREDENTIALS_DIR = '/etc/nbv/git-credentials';
 export const GOLDEN_CREDENTIALS_DIR = '/etc/nbv/golden-git-credentials';
 
 /** Mount paths a user volume may not use: nbv's own and the system's. */
-export const RESERVED_MOUNT_PATHS: readonly string[] = [WORKSPACE_DIR, '/etc/nbv', '/dev', '/proc', '/sys'];
+export const RESERVED_MOUNT_PATHS: readonly string[] = [
+  WORKSPACE_DIR,
+  '/etc/nbv',
+  '/dev',
+  '/proc',
+  '/sys',
+];
 
 export const STEP_GIT_CLONE = 'git-clone';
 export const STEP_GOLDEN_GIT_CLONE = 'golden-git-clone';

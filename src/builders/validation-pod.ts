@@ -9,7 +9,12 @@ import type {
   V1Volume,
   V1VolumeMount,
 } from '@kubernetes/client-node';
-import type { GitSource, NotebookValidationJob, Volume, VolumeMount } from '../api/notebookvalidationjob.ts';
+import type {
+  GitSource,
+  NotebookValidationJob,
+  Volume,
+  VolumeMount,
+} from '../api/notebookvalidationjob.ts';
 import { mergeCredentialsIntoEnvFrom } from '../api/defaults.ts';
 import {
   ENV_NOTEBOOK,
@@ -78,15 +83,22 @@ const homeEnv: V1EnvVar = { name: 'HOME', value: HOME_DIR };
 
 /** Credentials by reference: env from secretKeyRef for https, a secret volume for ssh keys. */
 function gitCredentials(secret: string | undefined, volumeName: string, dir: string) {
-  if (!secret) return { env: [] as V1EnvVar[], mounts: [] as V1VolumeMount[], volumes: [] as V1Volume[] };
+  if (!secret)
+    return { env: [] as V1EnvVar[], mounts: [] as V1VolumeMount[], volumes: [] as V1Volume[] };
   const key = (k: string, name: string): V1EnvVar => ({
     name,
     valueFrom: { secretKeyRef: { name: secret, key: k, optional: true } },
   });
   return {
-    env: [key('username', ENV_GIT_USERNAME), key('password', ENV_GIT_PASSWORD), { name: ENV_GIT_CREDENTIALS_DIR, value: dir }],
+    env: [
+      key('username', ENV_GIT_USERNAME),
+      key('password', ENV_GIT_PASSWORD),
+      { name: ENV_GIT_CREDENTIALS_DIR, value: dir },
+    ],
     mounts: [{ name: volumeName, mountPath: dir, readOnly: true }],
-    volumes: [{ name: volumeName, secret: { secretName: secret, defaultMode: 0o440, optional: true } }],
+    volumes: [
+      { name: volumeName, secret: { secretName: secret, defaultMode: 0o440, optional: true } },
+    ],
   };
 }
 
@@ -160,7 +172,9 @@ function executeStep(job: NotebookValidationJob, image: string): V1Container {
 export function reportConfig(job: NotebookValidationJob): ReportConfig {
   return {
     notebookPath: job.spec.notebook.path,
-    ...(job.spec.goldenNotebook ? { goldenPath: goldenPathInPod(job.spec.goldenNotebook.path) } : {}),
+    ...(job.spec.goldenNotebook
+      ? { goldenPath: goldenPathInPod(job.spec.goldenNotebook.path) }
+      : {}),
     ...(job.spec.comparisonConfig ? { comparisonConfig: job.spec.comparisonConfig } : {}),
     ...(job.spec.validationConfig ? { validationConfig: job.spec.validationConfig } : {}),
   };
@@ -184,17 +198,46 @@ export function deadlineSeconds(timeout: string): number {
   return Math.max(1, Math.ceil((parseGoDuration(timeout) ?? 30 * 60_000) / 1000));
 }
 
-export function buildValidationPod(input: NotebookValidationJob, options: ValidationPodOptions): V1Pod {
+export function buildValidationPod(
+  input: NotebookValidationJob,
+  options: ValidationPodOptions,
+): V1Pod {
   const job = { ...input, spec: mergeCredentialsIntoEnvFrom(input.spec) };
   const name = job.metadata.name ?? '';
   const pod = job.spec.podConfig;
   const golden = job.spec.goldenNotebook;
-  const notebookCreds = gitCredentials(job.spec.notebook.git.credentialsSecret, GIT_CREDENTIALS_VOLUME, CREDENTIALS_DIR);
-  const goldenCreds = gitCredentials(golden?.git.credentialsSecret, GOLDEN_GIT_CREDENTIALS_VOLUME, GOLDEN_CREDENTIALS_DIR);
+  const notebookCreds = gitCredentials(
+    job.spec.notebook.git.credentialsSecret,
+    GIT_CREDENTIALS_VOLUME,
+    CREDENTIALS_DIR,
+  );
+  const goldenCreds = gitCredentials(
+    golden?.git.credentialsSecret,
+    GOLDEN_GIT_CREDENTIALS_VOLUME,
+    GOLDEN_CREDENTIALS_DIR,
+  );
 
   const initContainers: V1Container[] = [
-    cloneStep(STEP_GIT_CLONE, options.images.git, job.spec.notebook.git, REPO_DIR, job.spec.notebook.path, notebookCreds),
-    ...(golden ? [cloneStep(STEP_GOLDEN_GIT_CLONE, options.images.git, golden.git, GOLDEN_DIR, golden.path, goldenCreds)] : []),
+    cloneStep(
+      STEP_GIT_CLONE,
+      options.images.git,
+      job.spec.notebook.git,
+      REPO_DIR,
+      job.spec.notebook.path,
+      notebookCreds,
+    ),
+    ...(golden
+      ? [
+          cloneStep(
+            STEP_GOLDEN_GIT_CLONE,
+            options.images.git,
+            golden.git,
+            GOLDEN_DIR,
+            golden.path,
+            goldenCreds,
+          ),
+        ]
+      : []),
     executeStep(job, pod.containerImage),
   ];
   // A user who names a service account wants its token; the default account's is not needed.

@@ -8,18 +8,49 @@ interface CommandEntry {
 
 // Subcommands are loaded on demand so that `nbv validate` does not pay for the Kubernetes client.
 const commands: Record<string, CommandEntry> = {
-  run: { summary: 'run a NotebookValidationJob on this machine', load: () => import('./commands/run.ts') },
-  validate: { summary: 'check manifests as admission would', load: () => import('./commands/validate.ts') },
-  render: { summary: 'print the objects the operator would create', load: () => import('./commands/render.ts') },
-  crds: { summary: 'print the CustomResourceDefinitions', load: () => import('./commands/crds.ts') },
-  model: { summary: 'model tools (nbv model inspect DIR)', load: () => import('./commands/model.ts') },
-  doctor: { summary: 'check the Python environment and tools', load: () => import('./commands/doctor.ts') },
+  run: {
+    summary: 'run a NotebookValidationJob on this machine',
+    load: () => import('./commands/run.ts'),
+  },
+  report: {
+    summary: "the validation pod's report step (reads /workspace/.nbv)",
+    load: () => import('./commands/report.ts'),
+  },
+  validate: {
+    summary: 'check manifests as admission would',
+    load: () => import('./commands/validate.ts'),
+  },
+  render: {
+    summary: 'print the objects the operator would create',
+    load: () => import('./commands/render.ts'),
+  },
+  crds: {
+    summary: 'print the CustomResourceDefinitions',
+    load: () => import('./commands/crds.ts'),
+  },
+  model: {
+    summary: 'model tools (nbv model inspect DIR)',
+    load: () => import('./commands/model.ts'),
+  },
+  doctor: {
+    summary: 'check the Python environment and tools',
+    load: () => import('./commands/doctor.ts'),
+  },
   setup: { summary: 'create the Python environment', load: () => import('./commands/setup.ts') },
-  operator: { summary: 'run the controllers and webhook', load: () => import('./commands/operator.ts') },
-  submit: { summary: 'create a job on the cluster and follow it', load: () => import('./commands/submit.ts') },
+  operator: {
+    summary: 'run the controllers and webhook',
+    load: () => import('./commands/operator.ts'),
+  },
+  submit: {
+    summary: 'create a job on the cluster and follow it',
+    load: () => import('./commands/submit.ts'),
+  },
   status: { summary: 'show a job on the cluster', load: () => import('./commands/status.ts') },
   install: { summary: 'print the install manifests', load: () => import('./commands/install.ts') },
-  dev: { summary: 'local control plane (nbv dev cluster up|down|status)', load: () => import('./commands/dev.ts') },
+  dev: {
+    summary: 'local control plane (nbv dev cluster up|down|status)',
+    load: () => import('./commands/dev.ts'),
+  },
 };
 
 function usage(io: CliIo): void {

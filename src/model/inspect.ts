@@ -204,7 +204,7 @@ async function inspectTransformers(
     config,
     dtype,
     parameterCount: count?.value,
-    weightsBytes: weights.complete ? weights.dataBytes : undefined,
+    weightsBytes: exact(weights) ? weights.dataBytes : undefined,
     contextLength: length,
     generative: isGenerative(capabilities),
   });
@@ -262,7 +262,7 @@ async function inspectDiffusers(
     config: index,
     dtype: undefined,
     parameterCount: count?.value,
-    weightsBytes: weights.complete ? weights.dataBytes : undefined,
+    weightsBytes: exact(weights) ? weights.dataBytes : undefined,
     contextLength: undefined,
     generative: false,
   });
@@ -283,9 +283,14 @@ function isGenerative(capabilities: readonly ModelCapability[]): boolean {
   return capabilities.some((c) => c === 'TEXT_TO_TEXT' || c === 'IMAGE_TEXT_TO_TEXT' || c === 'AUDIO_TO_TEXT');
 }
 
+/** Whether the headers describe all the weights: there are some, and every one was read. */
+function exact(weights: WeightSet): boolean {
+  return weights.complete && weights.files.length > 0;
+}
+
 /** Exact from the headers when every weight file was read, else the estimate. */
 function parameterCount(weights: WeightSet, estimate: () => number | undefined): ParameterCount | undefined {
-  if (weights.complete && weights.files.length > 0) {
+  if (exact(weights)) {
     try {
       return { value: countFromHeaders(weights.files.map((f) => f.header)), source: 'safetensors' };
     } catch {
@@ -322,7 +327,7 @@ function mergeWeightSets(sets: readonly WeightSet[]): WeightSet {
   const files = sets.flatMap((s) => s.files);
   return {
     files,
-    complete: sets.length > 0 && sets.every((s) => s.complete),
+    complete: sets.every((s) => s.complete),
     dataBytes: sets.reduce((sum, s) => sum + s.dataBytes, 0),
     ...(files.length > 0 ? { format: SAFETENSORS_FORMAT } : {}),
   };
@@ -371,7 +376,8 @@ async function collectWeights(
     if (!quietIfNone && format === undefined) {
       ctx.findings.push({ severity: 'error', code: 'no-weights', message: `no weight files in ${dirRel || 'the model directory'}` });
     }
-    return { files: [], complete: false, dataBytes: 0, ...(format ? { format } : {}) };
+    // Nothing to read is nothing missing: completeness is about the files that should be read.
+    return { files: [], complete: true, dataBytes: 0, ...(format ? { format } : {}) };
   }
 
   let complete = index !== undefined || indexName === undefined;

@@ -77,7 +77,7 @@ del _nbv_install
  * go to EXECUTE_ERROR_FILE with a reason, so the report can name the cause.
  */
 const DRIVER = String.raw`
-import json, os, sys
+import json, os, re, sys
 state = '${STATE_DIR}'
 rel = os.environ.get('${ENV_NOTEBOOK}', '')
 nb_path = os.path.join('${REPO_DIR}', rel)
@@ -130,7 +130,7 @@ for cell in nb.cells:
     if cell.source.strip():
         code_cells += 1
     tags = cell.metadata.setdefault('tags', [])
-    if 'NBVAL_RAISES_EXCEPTION' in cell.source and 'raises-exception' not in tags:
+    if re.search(r'^\s*#\s*NBVAL_RAISES_EXCEPTION\b', cell.source, re.M) and 'raises-exception' not in tags:
         tags.append('raises-exception')
 
 # The kernel loads nbv's display formatter from its startup folder.

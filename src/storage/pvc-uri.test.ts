@@ -5,7 +5,10 @@ import { formatPvcStorageUri, parsePvcStorageUri } from './pvc-uri.ts';
 describe('parsePvcStorageUri', () => {
   const accepted: [string, { namespace?: string; claimName: string; subPath: string }][] = [
     ['pvc://my-pvc/path/to/results', { claimName: 'my-pvc', subPath: 'path/to/results' }],
-    ['pvc://model-storage:shared-pvc/models/llama2-7b', { namespace: 'model-storage', claimName: 'shared-pvc', subPath: 'models/llama2-7b' }],
+    [
+      'pvc://model-storage:shared-pvc/models/llama2-7b',
+      { namespace: 'model-storage', claimName: 'shared-pvc', subPath: 'models/llama2-7b' },
+    ],
     ['pvc://claim.v2/m', { claimName: 'claim.v2', subPath: 'm' }],
     ['pvc://c/a//b/', { claimName: 'c', subPath: 'a/b' }],
   ];

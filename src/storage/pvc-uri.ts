@@ -16,7 +16,10 @@ export interface PvcStorageUri {
 
 export type ParseResult<T> = { ok: true; value: T } | { ok: false; error: string };
 
-const fail = (reason: string): ParseResult<PvcStorageUri> => ({ ok: false, error: `${ERROR_PREFIX} ${reason}` });
+const fail = (reason: string): ParseResult<PvcStorageUri> => ({
+  ok: false,
+  error: `${ERROR_PREFIX} ${reason}`,
+});
 
 export function isPvcUri(uri: string): boolean {
   return uri.startsWith(PVC_SCHEME);
@@ -33,7 +36,8 @@ export function parsePvcStorageUri(uri: string): ParseResult<PvcStorageUri> {
   if (authority === '') return fail(`"${uri}" has no claim name`);
 
   const parts = authority.split(':');
-  if (parts.length > 2) return fail(`"${authority}" has more than one ":"; expected {namespace}:{claim}`);
+  if (parts.length > 2)
+    return fail(`"${authority}" has more than one ":"; expected {namespace}:{claim}`);
   let namespace: string | undefined;
   let claimName: string;
   if (parts.length === 2) {
@@ -41,19 +45,26 @@ export function parsePvcStorageUri(uri: string): ParseResult<PvcStorageUri> {
     if (namespace === '') return fail(`"${uri}" has an empty namespace before ":"`);
     if (namespace.length > 63) return fail(`namespace "${namespace}" is longer than 63 characters`);
     if (!DNS_LABEL.test(namespace)) {
-      return fail(`namespace "${namespace}" must be a DNS label (lowercase letters, digits and "-", starting and ending with a letter or digit)`);
+      return fail(
+        `namespace "${namespace}" must be a DNS label (lowercase letters, digits and "-", starting and ending with a letter or digit)`,
+      );
     }
   } else {
     claimName = authority;
   }
   if (claimName === '') return fail(`"${uri}" has an empty claim name after ":"`);
   if (claimName.length > 253 || !DNS_SUBDOMAIN.test(claimName)) {
-    return fail(`claim name "${claimName}" must be a DNS subdomain (lowercase letters, digits, "-" and ".")`);
+    return fail(
+      `claim name "${claimName}" must be a DNS subdomain (lowercase letters, digits, "-" and ".")`,
+    );
   }
 
   const subPathProblem = checkSubPath(subPath);
   if (subPathProblem) return fail(`sub-path "${subPath}" ${subPathProblem}`);
-  return { ok: true, value: { ...(namespace ? { namespace } : {}), claimName, subPath: normaliseSubPath(subPath) } };
+  return {
+    ok: true,
+    value: { ...(namespace ? { namespace } : {}), claimName, subPath: normaliseSubPath(subPath) },
+  };
 }
 
 /** Why a sub-path inside a volume is unacceptable, or undefined when it is fine. */

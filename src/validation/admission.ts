@@ -3,12 +3,30 @@
 // controllers all call this one function.
 import { DNS_SUBDOMAIN } from '../api/common.ts';
 import { mergeCredentialsIntoEnvFrom } from '../api/defaults.ts';
-import type { NotebookValidationJob, NotebookValidationJobSpecInput } from '../api/notebookvalidationjob.ts';
+import type {
+  NotebookValidationJob,
+  NotebookValidationJobSpecInput,
+} from '../api/notebookvalidationjob.ts';
 import type { AnyBaseModel, InferenceService, ServingRuntime } from '../api/ome.ts';
-import { RESOURCES, apiVersionOf, findResource, type ResourceDefinition } from '../api/resources.ts';
-import { validateBaseModel, validateInferenceService, validateServingRuntimeSpec } from './models.ts';
+import {
+  RESOURCES,
+  apiVersionOf,
+  findResource,
+  type ResourceDefinition,
+} from '../api/resources.ts';
+import {
+  validateBaseModel,
+  validateInferenceService,
+  validateServingRuntimeSpec,
+} from './models.ts';
 import { validateNotebookValidationJobSpec } from './notebookvalidationjob.ts';
-import { error, hasErrors, problemsFromZod, type Problem, type UnknownFieldReason } from './problems.ts';
+import {
+  error,
+  hasErrors,
+  problemsFromZod,
+  type Problem,
+  type UnknownFieldReason,
+} from './problems.ts';
 import { unimplementedFields } from './unimplemented.ts';
 import { VOLUME_SOURCES, unsupportedVolumeSource } from './volumes.ts';
 
@@ -30,7 +48,9 @@ export interface AdmissionOutcome {
 
 export function refOf(raw: unknown): ObjectRef {
   const obj = (typeof raw === 'object' && raw !== null ? raw : {}) as Record<string, unknown>;
-  const metadata = (typeof obj.metadata === 'object' && obj.metadata !== null ? obj.metadata : {}) as Record<string, unknown>;
+  const metadata = (
+    typeof obj.metadata === 'object' && obj.metadata !== null ? obj.metadata : {}
+  ) as Record<string, unknown>;
   const str = (v: unknown) => (typeof v === 'string' ? v : '');
   return {
     apiVersion: str(obj.apiVersion),
@@ -42,7 +62,8 @@ export function refOf(raw: unknown): ObjectRef {
 
 const unknownField: UnknownFieldReason = (path, key) => {
   const inVolume = path.length === 4 && path[1] === 'podConfig' && path[2] === 'volumes';
-  if (inVolume && !(VOLUME_SOURCES as readonly string[]).includes(key)) return unsupportedVolumeSource(key);
+  if (inVolume && !(VOLUME_SOURCES as readonly string[]).includes(key))
+    return unsupportedVolumeSource(key);
   return undefined;
 };
 
@@ -50,7 +71,10 @@ function kindRules(kind: string, object: unknown, raw: unknown): Problem[] {
   switch (kind) {
     case 'NotebookValidationJob': {
       const spec = (raw as { spec: NotebookValidationJobSpecInput }).spec;
-      return [...validateNotebookValidationJobSpec((object as NotebookValidationJob).spec), ...unimplementedFields(spec)];
+      return [
+        ...validateNotebookValidationJobSpec((object as NotebookValidationJob).spec),
+        ...unimplementedFields(spec),
+      ];
     }
     case 'BaseModel':
     case 'ClusterBaseModel':
@@ -75,14 +99,23 @@ function checkMetadata(raw: Record<string, unknown>, resource: ResourceDefinitio
   const metadata = raw.metadata as Record<string, unknown> | undefined;
   const name = metadata?.name;
   if (typeof name !== 'string' || name === '') {
-    return typeof metadata?.generateName === 'string' ? [] : [error(['metadata', 'name'], 'required field is missing')];
+    return typeof metadata?.generateName === 'string'
+      ? []
+      : [error(['metadata', 'name'], 'required field is missing')];
   }
   const problems: Problem[] = [];
   if (name.length > 253 || !DNS_SUBDOMAIN.test(name)) {
-    problems.push(error(['metadata', 'name'], 'must be a DNS subdomain: lowercase letters, digits, "-" and "."'));
+    problems.push(
+      error(
+        ['metadata', 'name'],
+        'must be a DNS subdomain: lowercase letters, digits, "-" and "."',
+      ),
+    );
   }
   if (resource.scope === 'Cluster' && metadata?.namespace !== undefined) {
-    problems.push(error(['metadata', 'namespace'], `${resource.kind} is cluster-scoped and takes no namespace`));
+    problems.push(
+      error(['metadata', 'namespace'], `${resource.kind} is cluster-scoped and takes no namespace`),
+    );
   }
   return problems;
 }
@@ -103,19 +136,34 @@ export function isNbvObject(raw: unknown): boolean {
 export function admit(raw: unknown): AdmissionOutcome {
   const ref = refOf(raw);
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
-    return { ref, problems: [error([], 'must be a Kubernetes object (a YAML mapping with apiVersion and kind)')] };
+    return {
+      ref,
+      problems: [
+        error([], 'must be a Kubernetes object (a YAML mapping with apiVersion and kind)'),
+      ],
+    };
   }
   if (ref.kind === '') return { ref, problems: [error(['kind'], 'required field is missing')] };
   const resource = findResource(ref.kind);
   if (!resource) return { ref, problems: [error(['kind'], `unknown kind "${ref.kind}"`)] };
   const expected = apiVersionOf(resource);
   if (ref.apiVersion !== expected) {
-    return { ref, resource, problems: [error(['apiVersion'], `must be ${expected} for ${ref.kind} (got "${ref.apiVersion}")`)] };
+    return {
+      ref,
+      resource,
+      problems: [
+        error(['apiVersion'], `must be ${expected} for ${ref.kind} (got "${ref.apiVersion}")`),
+      ],
+    };
   }
   const parsed = resource.schema.safeParse(raw, { reportInput: true });
   const metadataProblems = checkMetadata(raw as Record<string, unknown>, resource);
   if (!parsed.success) {
-    return { ref, resource, problems: [...metadataProblems, ...problemsFromZod(parsed.error.issues, unknownField)] };
+    return {
+      ref,
+      resource,
+      problems: [...metadataProblems, ...problemsFromZod(parsed.error.issues, unknownField)],
+    };
   }
   const problems = [...metadataProblems, ...kindRules(ref.kind, parsed.data, raw)];
   return {

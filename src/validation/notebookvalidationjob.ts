@@ -18,7 +18,8 @@ function exactlyOne(obj: object, keys: readonly string[]): boolean {
 
 function validateTimeout(timeout: string): Problem[] {
   const ms = parseGoDuration(timeout);
-  if (ms === undefined) return [error([...SPEC, 'timeout'], 'must be a duration such as 30m, 1h30m or 90s')];
+  if (ms === undefined)
+    return [error([...SPEC, 'timeout'], 'must be a duration such as 30m, 1h30m or 90s')];
   if (ms < 1000) return [error([...SPEC, 'timeout'], 'must be at least 1s')];
   if (ms > MAX_TIMEOUT_MS) return [error([...SPEC, 'timeout'], 'must be at most 168h (7 days)')];
   return [];
@@ -28,22 +29,29 @@ function validateEnv(spec: NotebookValidationJobSpec): Problem[] {
   const problems: Problem[] = [];
   (spec.podConfig.env ?? []).forEach((env, i) => {
     const path: PathSegment[] = [...POD, 'env', i];
-    if (!ENV_NAME.test(env.name)) problems.push(error([...path, 'name'], 'must be a valid environment variable name'));
+    if (!ENV_NAME.test(env.name))
+      problems.push(error([...path, 'name'], 'must be a valid environment variable name'));
     if (env.value !== undefined && env.valueFrom !== undefined) {
       problems.push(error(path, 'set either value or valueFrom, not both'));
     }
     if (env.valueFrom && !exactlyOne(env.valueFrom, ['configMapKeyRef', 'secretKeyRef'])) {
-      problems.push(error([...path, 'valueFrom'], 'must set exactly one of configMapKeyRef, secretKeyRef'));
+      problems.push(
+        error([...path, 'valueFrom'], 'must set exactly one of configMapKeyRef, secretKeyRef'),
+      );
     }
   });
   (spec.podConfig.envFrom ?? []).forEach((source, i) => {
     if (!exactlyOne(source, ['configMapRef', 'secretRef'])) {
-      problems.push(error([...POD, 'envFrom', i], 'must set exactly one of configMapRef, secretRef'));
+      problems.push(
+        error([...POD, 'envFrom', i], 'must set exactly one of configMapRef, secretRef'),
+      );
     }
   });
   (spec.podConfig.tolerations ?? []).forEach((t, i) => {
     if (t.operator === 'Exists' && t.value) {
-      problems.push(error([...POD, 'tolerations', i, 'value'], 'must be empty when operator is Exists'));
+      problems.push(
+        error([...POD, 'tolerations', i, 'value'], 'must be empty when operator is Exists'),
+      );
     }
   });
   return problems;
@@ -53,7 +61,12 @@ function validateParameters(spec: NotebookValidationJobSpec): Problem[] {
   return Object.keys(spec.notebook.parameters ?? {}).flatMap((name) =>
     PYTHON_IDENTIFIER.test(name)
       ? []
-      : [error([...SPEC, 'notebook', 'parameters', name], 'parameter names must be Python identifiers (papermill assigns them as variables)')],
+      : [
+          error(
+            [...SPEC, 'notebook', 'parameters', name],
+            'parameter names must be Python identifiers (papermill assigns them as variables)',
+          ),
+        ],
   );
 }
 
@@ -63,15 +76,31 @@ function validateComparison(spec: NotebookValidationJobSpec): Problem[] {
     try {
       new RegExp(pattern);
     } catch (err) {
-      problems.push(error([...SPEC, 'comparisonConfig', 'customTimestampPatterns', i], `is not a valid regular expression: ${(err as Error).message}`));
+      problems.push(
+        error(
+          [...SPEC, 'comparisonConfig', 'customTimestampPatterns', i],
+          `is not a valid regular expression: ${(err as Error).message}`,
+        ),
+      );
     }
   });
   if (spec.comparisonConfig && !spec.goldenNotebook) {
-    problems.push(warning([...SPEC, 'comparisonConfig'], 'has no effect without spec.goldenNotebook'));
+    problems.push(
+      warning([...SPEC, 'comparisonConfig'], 'has no effect without spec.goldenNotebook'),
+    );
   }
   (spec.validationConfig?.expectedOutputs ?? []).forEach((expected, i) => {
-    if (expected.minValue !== undefined && expected.maxValue !== undefined && Number(expected.minValue) > Number(expected.maxValue)) {
-      problems.push(error([...SPEC, 'validationConfig', 'expectedOutputs', i, 'minValue'], 'must not be greater than maxValue'));
+    if (
+      expected.minValue !== undefined &&
+      expected.maxValue !== undefined &&
+      Number(expected.minValue) > Number(expected.maxValue)
+    ) {
+      problems.push(
+        error(
+          [...SPEC, 'validationConfig', 'expectedOutputs', i, 'minValue'],
+          'must not be greater than maxValue',
+        ),
+      );
     }
   });
   return problems;
@@ -87,7 +116,9 @@ function validateImage(spec: NotebookValidationJobSpec): Problem[] {
 export function validateNotebookValidationJobSpec(spec: NotebookValidationJobSpec): Problem[] {
   return [
     ...validateGitSource(spec.notebook, [...SPEC, 'notebook']),
-    ...(spec.goldenNotebook ? validateGitSource(spec.goldenNotebook, [...SPEC, 'goldenNotebook']) : []),
+    ...(spec.goldenNotebook
+      ? validateGitSource(spec.goldenNotebook, [...SPEC, 'goldenNotebook'])
+      : []),
     ...validateTimeout(spec.timeout),
     ...validateImage(spec),
     ...validateEnv(spec),

@@ -37,12 +37,17 @@ export const warning = (segments: readonly PropertyKey[], reason: string): Probl
 export type UnknownFieldReason = (path: readonly PropertyKey[], key: string) => string | undefined;
 
 /** Zod's issues as field problems. Unknown keys become one problem per key, at the key's path. */
-export function problemsFromZod(issues: readonly z.core.$ZodIssue[], unknownField?: UnknownFieldReason): Problem[] {
+export function problemsFromZod(
+  issues: readonly z.core.$ZodIssue[],
+  unknownField?: UnknownFieldReason,
+): Problem[] {
   const out: Problem[] = [];
   for (const issue of issues) {
     if (issue.code === 'unrecognized_keys') {
       for (const key of issue.keys) {
-        const reason = unknownField?.(issue.path, key) ?? 'unknown field (not part of the API; it would be dropped)';
+        const reason =
+          unknownField?.(issue.path, key) ??
+          'unknown field (not part of the API; it would be dropped)';
         out.push(error([...issue.path, key], reason));
       }
       continue;
@@ -80,8 +85,10 @@ function article(expected: string): string {
 function describe(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'a list';
-  if (typeof value === 'string') return `the string ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)}`;
-  if (typeof value === 'number') return Number.isInteger(value) ? `the integer ${value}` : `the number ${value}`;
+  if (typeof value === 'string')
+    return `the string ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)}`;
+  if (typeof value === 'number')
+    return Number.isInteger(value) ? `the integer ${value}` : `the number ${value}`;
   return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
 }
 

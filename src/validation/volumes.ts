@@ -9,7 +9,10 @@ export const VOLUME_SOURCES = ['persistentVolumeClaim', 'configMap', 'secret', '
 
 /** Reason for a volume source key that nbv refuses (hostPath above all). */
 export function unsupportedVolumeSource(key: string): string {
-  const why = key === 'hostPath' ? 'hostPath volumes expose the node\'s filesystem and are never allowed' : `volume source "${key}" is not supported`;
+  const why =
+    key === 'hostPath'
+      ? "hostPath volumes expose the node's filesystem and are never allowed"
+      : `volume source "${key}" is not supported`;
   return `${why}; use one of ${VOLUME_SOURCES.join(', ')}`;
 }
 
@@ -20,7 +23,12 @@ function sourcesOf(volume: Volume): string[] {
 function checkName(path: PathSegment[], name: string, what: string): Problem[] {
   return DNS_SUBDOMAIN.test(name) && name.length <= 253
     ? []
-    : [error(path, `${what} "${name}" must be a valid object name (lowercase letters, digits, "-" and ".")`)];
+    : [
+        error(
+          path,
+          `${what} "${name}" must be a valid object name (lowercase letters, digits, "-" and ".")`,
+        ),
+      ];
 }
 
 function checkItems(path: PathSegment[], items: { path: string }[] | undefined): Problem[] {
@@ -35,22 +43,39 @@ function checkVolume(volume: Volume, i: number, base: PathSegment[]): Problem[] 
   const problems: Problem[] = [];
   const sources = sourcesOf(volume);
   if (sources.length === 0) {
-    problems.push(error(path, `volume "${volume.name}" needs exactly one source: ${VOLUME_SOURCES.join(', ')}`));
+    problems.push(
+      error(path, `volume "${volume.name}" needs exactly one source: ${VOLUME_SOURCES.join(', ')}`),
+    );
   } else if (sources.length > 1) {
-    problems.push(error(path, `volume "${volume.name}" has ${sources.length} sources (${sources.join(', ')}); exactly one is allowed`));
+    problems.push(
+      error(
+        path,
+        `volume "${volume.name}" has ${sources.length} sources (${sources.join(', ')}); exactly one is allowed`,
+      ),
+    );
   }
   if (RESERVED_VOLUME_NAMES.includes(volume.name)) {
     problems.push(error([...path, 'name'], `"${volume.name}" is reserved for nbv's own volumes`));
   }
   if (volume.persistentVolumeClaim) {
-    problems.push(...checkName([...path, 'persistentVolumeClaim', 'claimName'], volume.persistentVolumeClaim.claimName, 'claim name'));
+    problems.push(
+      ...checkName(
+        [...path, 'persistentVolumeClaim', 'claimName'],
+        volume.persistentVolumeClaim.claimName,
+        'claim name',
+      ),
+    );
   }
   if (volume.configMap) {
-    problems.push(...checkName([...path, 'configMap', 'name'], volume.configMap.name, 'ConfigMap name'));
+    problems.push(
+      ...checkName([...path, 'configMap', 'name'], volume.configMap.name, 'ConfigMap name'),
+    );
     problems.push(...checkItems([...path, 'configMap'], volume.configMap.items));
   }
   if (volume.secret) {
-    problems.push(...checkName([...path, 'secret', 'secretName'], volume.secret.secretName, 'Secret name'));
+    problems.push(
+      ...checkName([...path, 'secret', 'secretName'], volume.secret.secretName, 'Secret name'),
+    );
     problems.push(...checkItems([...path, 'secret'], volume.secret.items));
   }
   return problems;
@@ -64,7 +89,10 @@ function normaliseMountPath(p: string): string {
   return p.length > 1 ? p.replace(/\/+$/, '') : p;
 }
 
-export function validateVolumes(podConfig: PodConfig, base: PathSegment[] = ['spec', 'podConfig']): Problem[] {
+export function validateVolumes(
+  podConfig: PodConfig,
+  base: PathSegment[] = ['spec', 'podConfig'],
+): Problem[] {
   const volumes = podConfig.volumes ?? [];
   const mounts = podConfig.volumeMounts ?? [];
   const problems: Problem[] = volumes.flatMap((v, i) => checkVolume(v, i, [...base, 'volumes']));
@@ -73,7 +101,13 @@ export function validateVolumes(podConfig: PodConfig, base: PathSegment[] = ['sp
   volumes.forEach((v, i) => {
     const first = firstIndex.get(v.name);
     if (first === undefined) firstIndex.set(v.name, i);
-    else problems.push(error([...base, 'volumes', i, 'name'], `duplicate volume name "${v.name}" (also volumes[${first}])`));
+    else
+      problems.push(
+        error(
+          [...base, 'volumes', i, 'name'],
+          `duplicate volume name "${v.name}" (also volumes[${first}])`,
+        ),
+      );
   });
 
   const mountPaths = new Map<string, number>();
@@ -84,11 +118,24 @@ export function validateVolumes(podConfig: PodConfig, base: PathSegment[] = ['sp
     }
     const mountPath = normaliseMountPath(m.mountPath);
     if (mountPath === '/') problems.push(error([...path, 'mountPath'], 'must not be "/"'));
-    if (mountPath.split('/').includes('..')) problems.push(error([...path, 'mountPath'], 'must not contain ".."'));
+    if (mountPath.split('/').includes('..'))
+      problems.push(error([...path, 'mountPath'], 'must not contain ".."'));
     const reserved = RESERVED_MOUNT_PATHS.find((r) => isUnder(mountPath, r));
-    if (reserved) problems.push(error([...path, 'mountPath'], `"${m.mountPath}" is inside ${reserved}, which nbv or the system uses`));
+    if (reserved)
+      problems.push(
+        error(
+          [...path, 'mountPath'],
+          `"${m.mountPath}" is inside ${reserved}, which nbv or the system uses`,
+        ),
+      );
     const other = mountPaths.get(mountPath);
-    if (other !== undefined) problems.push(error([...path, 'mountPath'], `duplicate mountPath "${m.mountPath}" (also volumeMounts[${other}])`));
+    if (other !== undefined)
+      problems.push(
+        error(
+          [...path, 'mountPath'],
+          `duplicate mountPath "${m.mountPath}" (also volumeMounts[${other}])`,
+        ),
+      );
     else mountPaths.set(mountPath, i);
     if (m.subPath !== undefined && m.subPath !== '') {
       const problem = checkSubPath(m.subPath);
@@ -98,7 +145,10 @@ export function validateVolumes(podConfig: PodConfig, base: PathSegment[] = ['sp
 
   const mounted = new Set(mounts.map((m) => m.name));
   volumes.forEach((v, i) => {
-    if (!mounted.has(v.name)) problems.push(warning([...base, 'volumes', i], `volume "${v.name}" is not mounted by any volumeMount`));
+    if (!mounted.has(v.name))
+      problems.push(
+        warning([...base, 'volumes', i], `volume "${v.name}" is not mounted by any volumeMount`),
+      );
   });
   return problems;
 }

@@ -19,9 +19,18 @@ function sink(): { stream: Writable; text: () => string } {
   return { stream, text: () => Buffer.concat(chunks).toString('utf8') };
 }
 
-export async function nbv(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<CliResult> {
+export async function nbv(
+  args: string[],
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<CliResult> {
   const out = sink();
   const err = sink();
-  const code = await main(args, { stdout: out.stream, stderr: err.stream, cwd: process.cwd(), env, isTTY: false });
+  const code = await main(args, {
+    stdout: out.stream,
+    stderr: err.stream,
+    cwd: process.cwd(),
+    env,
+    isTTY: false,
+  });
   return { code, stdout: out.text(), stderr: err.text() };
 }

@@ -6,6 +6,21 @@ import { describe, it } from 'node:test';
 import { parse, parseAllDocuments } from 'yaml';
 import { nbv } from './cli-io.ts';
 
+interface RenderedContainer {
+  name: string;
+  volumeMounts: { name: string }[];
+  securityContext: {
+    runAsNonRoot: boolean;
+    allowPrivilegeEscalation: boolean;
+    capabilities: { drop: string[] };
+    seccompProfile: { type: string };
+  };
+}
+interface RenderedPod {
+  kind: string;
+  spec: { volumes: unknown[]; initContainers: RenderedContainer[]; containers: RenderedContainer[] };
+}
+
 const samples = globSync('../shared/reference/nvj-operator/samples/**/*.yaml');
 const tmp = mkdtempSync(join(tmpdir(), 'nbv-cli-'));
 function file(name: string, text: string): string {
@@ -19,12 +34,22 @@ describe('nbv validate', () => {
     assert.ok(samples.length >= 30, `found ${samples.length} samples`);
     const result = await nbv(['validate', ...samples]);
     assert.equal(result.code, 0, result.stdout);
-    const jobs = samples.flatMap((s) => parseAllDocuments(readFileSync(s, 'utf8')).map((d) => d.toJS() as { kind?: string } | null)).filter((o) => o?.kind === 'NotebookValidationJob');
-    assert.match(result.stderr, new RegExp(`^${jobs.length} object\\(s\\) checked, 0 error\\(s\\)`, 'm'));
+    const jobs = samples
+      .flatMap((s) =>
+        parseAllDocuments(readFileSync(s, 'utf8')).map((d) => d.toJS() as { kind?: string } | null),
+      )
+      .filter((o) => o?.kind === 'NotebookValidationJob');
+    assert.match(
+      result.stderr,
+      new RegExp(`^${jobs.length} object\\(s\\) checked, 0 error\\(s\\)`, 'm'),
+    );
     const problemLines = result.stdout.split('\n').filter((l) => l && !l.includes(': skipped ('));
     for (const line of problemLines) assert.match(line, /: warning: /, line);
     assert.match(result.stdout, /Secret\/git-https-credentials: skipped/);
-    assert.match(result.stdout, /InferenceService\/fraud-detection-model: skipped \(serving.kserve.io\/v1beta1/);
+    assert.match(
+      result.stdout,
+      /InferenceService\/fraud-detection-model: skipped \(serving.kserve.io\/v1beta1/,
+    );
   });
 
   it('reports one FILE: KIND/NAME: FIELD: REASON line per problem and exits 1', async () => {
@@ -50,11 +75,31 @@ spec:
 
   const badInputs: [string, string, RegExp][] = [
     ['malformed YAML', 'kind: [unclosed\n', /:\d+:\d+: malformed YAML: Flow sequence/],
-    ['unknown kind', 'apiVersion: mlops.mlops.dev/v1alpha1\nkind: Notebook\nmetadata: {name: x}\n', /Notebook\/x: kind: unknown kind "Notebook"/],
-    ['wrong apiVersion', 'apiVersion: ome.io/v1\nkind: BaseModel\nmetadata: {name: x}\nspec: {storage: {storageUri: pvc://c/m}}\n', /BaseModel\/x: apiVersion: must be ome.io\/v1beta1/],
-    ['missing required field', 'apiVersion: ome.io/v1beta1\nkind: BaseModel\nmetadata: {name: x}\nspec: {}\n', /BaseModel\/x: spec.storage: required field is missing/],
-    ['wrong type', 'apiVersion: ome.io/v1beta1\nkind: BaseModel\nmetadata: {name: x}\nspec: {maxTokens: "many", storage: {storageUri: pvc://c/m}}\n', /spec.maxTokens: must be a number \(got the string "many"\)/],
-    ['duplicate keys', 'apiVersion: ome.io/v1beta1\napiVersion: ome.io/v1beta1\n', /malformed YAML: .*[Uu]nique/],
+    [
+      'unknown kind',
+      'apiVersion: mlops.mlops.dev/v1alpha1\nkind: Notebook\nmetadata: {name: x}\n',
+      /Notebook\/x: kind: unknown kind "Notebook"/,
+    ],
+    [
+      'wrong apiVersion',
+      'apiVersion: ome.io/v1\nkind: BaseModel\nmetadata: {name: x}\nspec: {storage: {storageUri: pvc://c/m}}\n',
+      /BaseModel\/x: apiVersion: must be ome.io\/v1beta1/,
+    ],
+    [
+      'missing required field',
+      'apiVersion: ome.io/v1beta1\nkind: BaseModel\nmetadata: {name: x}\nspec: {}\n',
+      /BaseModel\/x: spec.storage: required field is missing/,
+    ],
+    [
+      'wrong type',
+      'apiVersion: ome.io/v1beta1\nkind: BaseModel\nmetadata: {name: x}\nspec: {maxTokens: "many", storage: {storageUri: pvc://c/m}}\n',
+      /spec.maxTokens: must be a number \(got the string "many"\)/,
+    ],
+    [
+      'duplicate keys',
+      'apiVersion: ome.io/v1beta1\napiVersion: ome.io/v1beta1\n',
+      /malformed YAML: .*[Uu]nique/,
+    ],
   ];
   for (const [what, text, expected] of badInputs) {
     it(`explains ${what} without a stack trace`, async () => {
@@ -74,25 +119,38 @@ spec:
 
 describe('nbv render', () => {
   it('renders the volumes sample as a restricted pod with the volumes only in execute', async () => {
-    const result = await nbv(['render', '../shared/reference/nvj-operator/samples/mlops_v1alpha1_notebookvalidationjob_volumes.yaml']);
+    const result = await nbv([
+      'render',
+      '../shared/reference/nvj-operator/samples/mlops_v1alpha1_notebookvalidationjob_volumes.yaml',
+    ]);
     assert.equal(result.code, 0, result.stderr);
-    const [pod] = parseAllDocuments(result.stdout).map((d) => d.toJS()) as Record<string, any>[]; // eslint-disable-line @typescript-eslint/no-explicit-any
-    assert.equal(pod?.kind, 'Pod');
-    assert.deepEqual(pod?.spec.volumes.slice(1), [
+    const [pod] = parseAllDocuments(result.stdout).map((d) => d.toJS()) as RenderedPod[];
+    assert.ok(pod);
+    assert.equal(pod.kind, 'Pod');
+    assert.deepEqual(pod.spec.volumes.slice(1), [
       { name: 'model-output', persistentVolumeClaim: { claimName: 'trained-models-pvc' } },
-      { name: 'training-data', persistentVolumeClaim: { claimName: 'shared-datasets-pvc', readOnly: true } },
+      {
+        name: 'training-data',
+        persistentVolumeClaim: { claimName: 'shared-datasets-pvc', readOnly: true },
+      },
       { name: 'scratch', emptyDir: { sizeLimit: '20Gi' } },
     ]);
-    const containers = [...pod?.spec.initContainers, ...pod?.spec.containers];
+    const containers = [...pod.spec.initContainers, ...pod.spec.containers];
     for (const c of containers) {
-      const userMounts = (c.volumeMounts as { name: string }[]).filter((m) => m.name !== 'workspace');
-      assert.equal(userMounts.length > 0, c.name === 'execute', `${c.name} mounts: ${JSON.stringify(userMounts)}`);
+      const userMounts = c.volumeMounts.filter(
+        (m) => m.name !== 'workspace',
+      );
+      assert.equal(
+        userMounts.length > 0,
+        c.name === 'execute',
+        `${c.name} mounts: ${JSON.stringify(userMounts)}`,
+      );
       assert.equal(c.securityContext.runAsNonRoot, true);
       assert.equal(c.securityContext.allowPrivilegeEscalation, false);
       assert.deepEqual(c.securityContext.capabilities.drop, ['ALL']);
       assert.equal(c.securityContext.seccompProfile.type, 'RuntimeDefault');
     }
-    assert.deepEqual(containers.find((c) => c.name === 'execute').volumeMounts.slice(1), [
+    assert.deepEqual(containers.find((c) => c.name === 'execute')?.volumeMounts.slice(1), [
       { name: 'model-output', mountPath: '/models' },
       { name: 'training-data', mountPath: '/data', readOnly: true },
       { name: 'scratch', mountPath: '/tmp/scratch' },
@@ -130,10 +188,16 @@ spec: {model: {name: tiny}}
   });
 
   it('refuses an invalid object with its field errors', async () => {
-    const path = file('invalid-render.yaml', 'apiVersion: ome.io/v1beta1\nkind: BaseModel\nmetadata: {name: x}\nspec: {storage: {storageUri: "pvc://ns:c/m"}}\n');
+    const path = file(
+      'invalid-render.yaml',
+      'apiVersion: ome.io/v1beta1\nkind: BaseModel\nmetadata: {name: x}\nspec: {storage: {storageUri: "pvc://ns:c/m"}}\n',
+    );
     const result = await nbv(['render', path]);
     assert.equal(result.code, 1);
-    assert.match(result.stderr, /BaseModel\/x: spec.storage.storageUri: invalid PVC storage URI format: /);
+    assert.match(
+      result.stderr,
+      /BaseModel\/x: spec.storage.storageUri: invalid PVC storage URI format: /,
+    );
   });
 });
 
@@ -141,7 +205,9 @@ describe('nbv crds', () => {
   it('prints the six CRDs', async () => {
     const result = await nbv(['crds']);
     assert.equal(result.code, 0);
-    const names = parseAllDocuments(result.stdout).map((d) => (d.toJS() as { metadata: { name: string } }).metadata.name);
+    const names = parseAllDocuments(result.stdout).map(
+      (d) => (d.toJS() as { metadata: { name: string } }).metadata.name,
+    );
     assert.deepEqual(names.sort(), [
       'basemodels.ome.io',
       'clusterbasemodels.ome.io',

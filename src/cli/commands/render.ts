@@ -27,24 +27,39 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
     allowPositionals: true,
   });
   const [file] = positionals;
-  if (!file || positionals.length > 1) throw new UserError('usage: nbv render FILE [--namespace NS]');
+  if (!file || positionals.length > 1)
+    throw new UserError('usage: nbv render FILE [--namespace NS]');
   const stream = await readManifestFile(file);
-  if (stream.syntaxErrors.length > 0) throw new UserError(`${file}:${stream.syntaxErrors[0]} (malformed YAML)`);
+  if (stream.syntaxErrors.length > 0)
+    throw new UserError(`${file}:${stream.syntaxErrors[0]} (malformed YAML)`);
 
-  const admitted = stream.documents.filter((d) => isNbvObject(d.object)).map((d) => admit(d.object));
+  const admitted = stream.documents
+    .filter((d) => isNbvObject(d.object))
+    .map((d) => admit(d.object));
   const invalid = admitted.filter((a) => !a.object);
   for (const a of invalid) {
     for (const p of a.problems.filter((x) => x.severity === 'error')) {
-      writeLine(io.stderr, `${file}: ${a.ref.kind}/${a.ref.name}: ${p.field ? `${p.field}: ` : ''}${p.reason}`);
+      writeLine(
+        io.stderr,
+        `${file}: ${a.ref.kind}/${a.ref.name}: ${p.field ? `${p.field}: ` : ''}${p.reason}`,
+      );
     }
   }
   if (invalid.length > 0) return 1;
 
-  const withNamespace = <T extends { metadata: { namespace?: string } }>(o: T, scoped: boolean): T =>
-    scoped && !o.metadata.namespace ? { ...o, metadata: { ...o.metadata, namespace: values.namespace } } : o;
+  const withNamespace = <T extends { metadata: { namespace?: string } }>(
+    o: T,
+    scoped: boolean,
+  ): T =>
+    scoped && !o.metadata.namespace
+      ? { ...o, metadata: { ...o.metadata, namespace: values.namespace } }
+      : o;
   type Admitted = { kind: string; metadata: { name?: string; namespace?: string } };
-  const objects = admitted.map((a) => withNamespace(a.object as Admitted, a.resource?.scope === 'Namespaced'));
-  const ofKind = <T>(...kinds: string[]) => objects.filter((o) => kinds.includes(o.kind)) as unknown as T[];
+  const objects = admitted.map((a) =>
+    withNamespace(a.object as Admitted, a.resource?.scope === 'Namespaced'),
+  );
+  const ofKind = <T>(...kinds: string[]) =>
+    objects.filter((o) => kinds.includes(o.kind)) as unknown as T[];
   const models = ofKind<AnyBaseModel>('BaseModel', 'ClusterBaseModel');
   const runtimes = ofKind<AnyServingRuntime>('ServingRuntime', 'ClusterServingRuntime');
   const images = imagesFromEnv(io.env);
@@ -53,23 +68,41 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
     switch (object.kind) {
       case 'NotebookValidationJob': {
         const job = object as unknown as NotebookValidationJob;
-        return { comment: `NotebookValidationJob/${job.metadata.name}: validation pod, attempt 1`, objects: [buildValidationPod(job, { images, attempt: 1 })] };
+        return {
+          comment: `NotebookValidationJob/${job.metadata.name}: validation pod, attempt 1`,
+          objects: [buildValidationPod(job, { images, attempt: 1 })],
+        };
       }
       case 'BaseModel':
       case 'ClusterBaseModel': {
         const model = object as unknown as AnyBaseModel;
-        if (!isPvcUri(model.spec.storage.storageUri)) return { comment: `${model.kind}/${model.metadata.name}: not a pvc:// model; nothing to create`, objects: [] };
+        if (!isPvcUri(model.spec.storage.storageUri))
+          return {
+            comment: `${model.kind}/${model.metadata.name}: not a pvc:// model; nothing to create`,
+            objects: [],
+          };
         const resolved = resolveModelClaim(model.kind, model.spec.storage.storageUri);
         if (!resolved.ok) return undefined;
         const ns = resolved.claim.namespace ?? model.metadata.namespace ?? values.namespace;
-        const job = buildMetadataJob(model, resolved.claim, ns, { images, ...DEFAULT_METADATA_JOB_SETTINGS });
+        const job = buildMetadataJob(model, resolved.claim, ns, {
+          images,
+          ...DEFAULT_METADATA_JOB_SETTINGS,
+        });
         return { comment: `${model.kind}/${model.metadata.name}: metadata Job`, objects: [job] };
       }
       case 'InferenceService': {
         const isvc = object as unknown as InferenceService;
         const label = `InferenceService/${isvc.metadata.name}`;
-        const model = models.find((m) => m.metadata.name === isvc.spec.model.name && m.kind === (isvc.spec.model.kind ?? 'BaseModel'));
-        if (!model) return { comment: `${label}: model ${isvc.spec.model.name} is not in ${file}; nothing rendered`, objects: [] };
+        const model = models.find(
+          (m) =>
+            m.metadata.name === isvc.spec.model.name &&
+            m.kind === (isvc.spec.model.kind ?? 'BaseModel'),
+        );
+        if (!model)
+          return {
+            comment: `${label}: model ${isvc.spec.model.name} is not in ${file}; nothing rendered`,
+            objects: [],
+          };
         const resolved = resolveModelClaim(model.kind, model.spec.storage.storageUri);
         if (!resolved.ok) return { comment: `${label}: ${resolved.error}`, objects: [] };
         const choice = selectRuntime(model, runtimes, isvc.spec.runtime?.name);

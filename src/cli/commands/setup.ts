@@ -1,6 +1,21 @@
-import { UserError } from '../../errors.ts';
-import type { CliIo } from '../io.ts';
+import { parseArgs } from 'node:util';
+import { createVenv, findPython, probePython, missingModules } from '../../notebook/python.ts';
+import { writeLine, type CliIo } from '../io.ts';
 
-export async function run(_argv: string[], _io: CliIo): Promise<number> {
-  throw new UserError('"setup" is not implemented yet');
+/**
+ * `nbv setup`: creates nbv's Python environment (papermill, ipykernel, nbformat and the samples'
+ * packages, pinned in python/requirements.txt) unless it exists; `--force` rebuilds it.
+ */
+export async function run(argv: string[], io: CliIo): Promise<number> {
+  const { values } = parseArgs({ args: argv, options: { force: { type: 'boolean' }, quiet: { type: 'boolean', short: 'q' } } });
+  const log = (line: string) => writeLine(io.stderr, line);
+  const existing = values.force ? undefined : findPython(io.env);
+  const choice = existing ?? (await createVenv(io.env, log));
+  const missing = missingModules(probePython(choice.python));
+  if (missing.length > 0) {
+    writeLine(io.stderr, `${choice.python} (${choice.origin}) lacks ${missing.join(', ')}`);
+    return 1;
+  }
+  if (!values.quiet || !existing) writeLine(io.stdout, `${choice.python} (${choice.origin}) is ready`);
+  return 0;
 }

@@ -38,14 +38,21 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
     for (const doc of stream.documents) {
       if (!isNbvObject(doc.object)) {
         const ref = refOf(doc.object);
-        if (!values.quiet) writeLine(io.stdout, `${file}: ${label(ref)}: skipped (${ref.apiVersion} ${ref.kind} is not an nbv kind)`);
+        if (!values.quiet)
+          writeLine(
+            io.stdout,
+            `${file}: ${label(ref)}: skipped (${ref.apiVersion} ${ref.kind} is not an nbv kind)`,
+          );
         continue;
       }
       checked++;
       const outcome = admit(doc.object);
       for (const p of outcome.problems) {
         const field = p.field === '' ? '' : `${p.field}: `;
-        writeLine(io.stdout, `${file}: ${label(outcome.ref)}: ${field}${p.severity === 'warning' ? 'warning: ' : ''}${p.reason}`);
+        writeLine(
+          io.stdout,
+          `${file}: ${label(outcome.ref)}: ${field}${p.severity === 'warning' ? 'warning: ' : ''}${p.reason}`,
+        );
         if (p.severity === 'error') errors++;
       }
     }

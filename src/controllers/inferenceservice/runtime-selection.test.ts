@@ -16,13 +16,24 @@ const model = {
   },
 } as AnyBaseModel;
 
-function rt(name: string, over: Record<string, unknown> = {}, kind = 'ClusterServingRuntime'): AnyServingRuntime {
+function rt(
+  name: string,
+  over: Record<string, unknown> = {},
+  kind = 'ClusterServingRuntime',
+): AnyServingRuntime {
   return {
     apiVersion: 'ome.io/v1beta1',
     kind,
     metadata: { name },
     spec: {
-      supportedModelFormats: [{ modelFormat: { name: 'safetensors' }, modelArchitecture: 'Qwen2ForCausalLM', autoSelect: true, priority: 1 }],
+      supportedModelFormats: [
+        {
+          modelFormat: { name: 'safetensors' },
+          modelArchitecture: 'Qwen2ForCausalLM',
+          autoSelect: true,
+          priority: 1,
+        },
+      ],
       modelSizeRange: { min: '2B', max: '4B' },
       ...over,
     },
@@ -31,7 +42,11 @@ function rt(name: string, over: Record<string, unknown> = {}, kind = 'ClusterSer
 
 describe('selectRuntime', () => {
   it('auto-selects the highest priority compatible runtime', () => {
-    const high = rt('high', { supportedModelFormats: [{ modelFormat: { name: 'safetensors' }, autoSelect: true, priority: 5 }] });
+    const high = rt('high', {
+      supportedModelFormats: [
+        { modelFormat: { name: 'safetensors' }, autoSelect: true, priority: 5 },
+      ],
+    });
     const choice = selectRuntime(model, [rt('low'), high]);
     assert.ok(choice.ok);
     assert.equal(choice.runtime.metadata.name, 'high');
@@ -40,9 +55,13 @@ describe('selectRuntime', () => {
   it('skips disabled runtimes, wrong architectures, sizes out of range and non-auto-select formats', () => {
     const runtimes = [
       rt('disabled', { disabled: true }),
-      rt('llama', { supportedModelFormats: [{ modelArchitecture: 'LlamaForCausalLM', autoSelect: true }] }),
+      rt('llama', {
+        supportedModelFormats: [{ modelArchitecture: 'LlamaForCausalLM', autoSelect: true }],
+      }),
       rt('big', { modelSizeRange: { min: '7B', max: '70B' } }),
-      rt('manual', { supportedModelFormats: [{ modelFormat: { name: 'safetensors' }, autoSelect: false }] }),
+      rt('manual', {
+        supportedModelFormats: [{ modelFormat: { name: 'safetensors' }, autoSelect: false }],
+      }),
     ];
     const choice = selectRuntime(model, runtimes);
     assert.equal(choice.ok, false);
@@ -50,7 +69,10 @@ describe('selectRuntime', () => {
   });
 
   it('prefers a namespaced runtime on equal priority', () => {
-    const choice = selectRuntime(model, [rt('a-cluster'), rt('z-namespaced', {}, 'ServingRuntime')]);
+    const choice = selectRuntime(model, [
+      rt('a-cluster'),
+      rt('z-namespaced', {}, 'ServingRuntime'),
+    ]);
     assert.ok(choice.ok);
     assert.equal(choice.runtime.kind, 'ServingRuntime');
   });
@@ -59,8 +81,22 @@ describe('selectRuntime', () => {
     assert.equal(selectRuntime(model, [rt('x')], 'missing').ok, false);
     const disabled = selectRuntime(model, [rt('x', { disabled: true })], 'x');
     assert.equal(!disabled.ok && disabled.reason, 'RuntimeDisabled');
-    const wrong = selectRuntime(model, [rt('x', { supportedModelFormats: [{ modelArchitecture: 'Other' }] })], 'x');
+    const wrong = selectRuntime(
+      model,
+      [rt('x', { supportedModelFormats: [{ modelArchitecture: 'Other' }] })],
+      'x',
+    );
     assert.equal(!wrong.ok && wrong.reason, 'RuntimeNotCompatible');
-    assert.ok(selectRuntime(model, [rt('x', { supportedModelFormats: [{ modelFormat: { name: 'safetensors' }, autoSelect: false }] })], 'x').ok);
+    assert.ok(
+      selectRuntime(
+        model,
+        [
+          rt('x', {
+            supportedModelFormats: [{ modelFormat: { name: 'safetensors' }, autoSelect: false }],
+          }),
+        ],
+        'x',
+      ).ok,
+    );
   });
 });

@@ -1,0 +1,56 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { headerFor } from './fixtures.ts';
+import { duplicateTensorFindings, indexFindings, layoutFindings, listSome, tokenizerFindings } from './preflight.ts';
+import { parseSafetensorsHeader, parseSafetensorsIndex } from './safetensors.ts';
+
+const header = (tensors: Parameters<typeof headerFor>[0]) => {
+  const { header: h } = headerFor(tensors);
+  return parseSafetensorsHeader('m.safetensors', 100, h);
+};
+
+describe('preflight', () => {
+  it('bounds lists in messages', () => {
+    assert.equal(listSome(['a', 'b']), 'a, b');
+    assert.equal(listSome(['a', 'b', 'c', 'd', 'e']), 'a, b, c and 2 more');
+  });
+
+  it('accepts a sound layout, including zero-size tensors', () => {
+    const h = header([
+      { name: 'a', dtype: 'F32', shape: [2] },
+      { name: 'empty', dtype: 'F32', shape: [0] },
+      { name: 'b', dtype: 'F16', shape: [3] },
+    ]);
+    assert.deepEqual(layoutFindings('m.safetensors', h, 8 + 100 + 14), []);
+    assert.deepEqual(
+      layoutFindings('m.safetensors', h, 8 + 100 + 13).map((f) => f.code),
+      ['file-truncated'],
+    );
+  });
+
+  it('requires tokenizer files, as an error for generative models only', () => {
+    assert.deepEqual(tokenizerFindings(['config.json', 'tokenizer.json'], ['TEXT_TO_TEXT'], 'x'), []);
+    assert.deepEqual(tokenizerFindings(['qwen.tiktoken'], ['TEXT_TO_TEXT'], 'x'), []);
+    assert.equal(tokenizerFindings(['config.json'], ['TEXT_TO_TEXT'], 'x')[0]?.severity, 'error');
+    assert.equal(tokenizerFindings(['config.json'], ['EMBEDDING'], 'x')[0]?.severity, 'warning');
+  });
+
+  it('checks the index against the shard headers', () => {
+    const index = parseSafetensorsIndex('i.json', { weight_map: { a: 's1', b: 's1', c: 's2' } });
+    const s1 = header([{ name: 'a', dtype: 'F32', shape: [1] }]);
+    const findings = indexFindings('i.json', index, new Map([['s1', s1]]));
+    assert.deepEqual(findings.map((f) => f.code), ['index-tensor-missing']);
+    assert.match(findings[0]?.message ?? '', /b \(s1\)/);
+  });
+
+  it('finds tensors stored twice', () => {
+    const a = header([{ name: 'w', dtype: 'F32', shape: [1] }]);
+    assert.deepEqual(
+      duplicateTensorFindings([
+        { file: 'x', header: a },
+        { file: 'y', header: a },
+      ]).map((f) => f.code),
+      ['tensor-duplicated'],
+    );
+  });
+});
