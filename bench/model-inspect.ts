@@ -32,10 +32,18 @@ function shardTensors(shard: number, tensorsPerShard: number): TensorSpec[] {
   }));
 }
 
-async function buildModel(dir: string, shards: number, tensorsPerShard: number): Promise<number> {
+export async function buildModel(
+  dir: string,
+  shards: number,
+  tensorsPerShard: number,
+): Promise<number> {
   await writeFile(
     path.join(dir, 'config.json'),
-    JSON.stringify({ architectures: ['DeepseekV3ForCausalLM'], model_type: 'deepseek_v3', torch_dtype: 'bfloat16' }),
+    JSON.stringify({
+      architectures: ['DeepseekV3ForCausalLM'],
+      model_type: 'deepseek_v3',
+      torch_dtype: 'bfloat16',
+    }),
   );
   await writeFile(path.join(dir, 'tokenizer.json'), '{}');
   const weightMap: Record<string, string> = {};
@@ -59,7 +67,9 @@ async function buildModel(dir: string, shards: number, tensorsPerShard: number):
 function median(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? (sorted[mid] ?? 0) : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
+  return sorted.length % 2 === 1
+    ? (sorted[mid] ?? 0)
+    : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
 }
 
 export async function benchModelInspect({
@@ -72,7 +82,9 @@ export async function benchModelInspect({
     const parameters = await buildModel(dir, shards, tensorsPerShard);
     const check = await inspectModel(dir); // warm-up, and a check that the bench measures real work
     if (check.parameterCount !== parameters || check.findings.length > 0) {
-      throw new Error(`unexpected inspection: ${check.parameterCount} parameters, ${JSON.stringify(check.findings.slice(0, 3))}`);
+      throw new Error(
+        `unexpected inspection: ${check.parameterCount} parameters, ${JSON.stringify(check.findings.slice(0, 3))}`,
+      );
     }
     const rssBefore = process.memoryUsage().rss;
     let peakRss = rssBefore;

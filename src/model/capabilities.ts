@@ -42,46 +42,81 @@ const AUDIO_TYPES = new Set([
 ]);
 
 /** Keys through which configs describe an image encoder. */
-const VISION_KEYS = ['vision_config', 'vision_tower', 'mm_vision_tower', 'img_processor', 'visual', 'vision_encoder'];
+const VISION_KEYS = [
+  'vision_config',
+  'vision_tower',
+  'mm_vision_tower',
+  'img_processor',
+  'visual',
+  'vision_encoder',
+];
 
-const GENERATIVE_HEAD = /(ForCausalLM|LMHeadModel|ForConditionalGeneration|ForSeq2SeqLM|ForMaskedLM)$/;
+const GENERATIVE_HEAD =
+  /(ForCausalLM|LMHeadModel|ForConditionalGeneration|ForSeq2SeqLM|ForMaskedLM)$/;
 const SCORING_HEAD = /(ForSequenceClassification|RewardModel|ForTokenClassification)$/;
 
 /** An architecture with no task head (`BertModel`, `MistralModel`, `CLIPVisionModelWithProjection`). */
-export function isHeadlessArchitecture(arch: string): boolean {
-  return /Model(WithProjection)?$/.test(arch) && !GENERATIVE_HEAD.test(arch) && !SCORING_HEAD.test(arch);
-}
-
-/** A scoring head: a reward model or a classifier outputs numbers, not text. */
-export function isScoringArchitecture(arch: string): boolean {
-  return SCORING_HEAD.test(arch);
+function isHeadlessArchitecture(arch: string): boolean {
+  return (
+    /Model(WithProjection)?$/.test(arch) && !GENERATIVE_HEAD.test(arch) && !SCORING_HEAD.test(arch)
+  );
 }
 
 /** Custom-code models (ChatGLM) name a bare `*Model` class but map AutoModelForCausalLM. */
 function autoMapsCausalLm(config: JsonObject): boolean {
   const autoMap = getObject(config, 'auto_map');
-  return autoMap !== undefined && ('AutoModelForCausalLM' in autoMap || 'AutoModelForSeq2SeqLM' in autoMap);
+  return (
+    autoMap !== undefined &&
+    ('AutoModelForCausalLM' in autoMap || 'AutoModelForSeq2SeqLM' in autoMap)
+  );
+}
+
+/** A bare encoder/decoder stack with no head at all (custom-code causal LMs excepted). */
+function isBareModel(config: JsonObject): boolean {
+  return isHeadlessArchitecture(architectureOf(config) ?? '') && !autoMapsCausalLm(config);
+}
+
+/** The checkpoint has no LM head: a bare model, or a reward/classification head instead. */
+export function lacksLmHead(config: JsonObject): boolean {
+  return isBareModel(config) || SCORING_HEAD.test(architectureOf(config) ?? '');
+}
+
+/** Capabilities that generate text token by token (a KV cache, a tokenizer to decode). */
+export function isGenerative(capabilities: readonly ModelCapability[]): boolean {
+  return capabilities.some(
+    (c) => c === 'TEXT_TO_TEXT' || c === 'IMAGE_TEXT_TO_TEXT' || c === 'AUDIO_TO_TEXT',
+  );
 }
 
 function hasVision(config: JsonObject): boolean {
   return VISION_KEYS.some((key) => config[key] !== undefined && config[key] !== null);
 }
 
-export function capabilitiesOf(config: JsonObject, evidence: CapabilityEvidence): ModelCapability[] {
+export function capabilitiesOf(
+  config: JsonObject,
+  evidence: CapabilityEvidence,
+): ModelCapability[] {
   if (evidence.layout === 'diffusers') return ['TEXT_TO_IMAGE'];
   const type = getString(config, 'model_type') ?? '';
   const arch = architectureOf(config) ?? '';
   if (type === '' && arch === '') return [];
 
-  if (AUDIO_TYPES.has(type) || /ForSpeechSeq2Seq$|ForCTC$/.test(arch) || getObject(config, 'audio_config')) {
+  if (
+    AUDIO_TYPES.has(type) ||
+    /ForSpeechSeq2Seq$|ForCTC$/.test(arch) ||
+    getObject(config, 'audio_config')
+  ) {
     return ['AUDIO_TO_TEXT'];
   }
-  if (evidence.sentenceTransformers || getBoolean(config, 'is_causal') === false) return ['EMBEDDING'];
-  if (ENCODER_TYPES.has(type)) return isScoringArchitecture(arch) ? ['RERANK'] : ['EMBEDDING'];
-  if (isHeadlessArchitecture(arch) && !autoMapsCausalLm(config)) return ['EMBEDDING'];
+  if (evidence.sentenceTransformers || getBoolean(config, 'is_causal') === false)
+    return ['EMBEDDING'];
+  if (ENCODER_TYPES.has(type)) return SCORING_HEAD.test(arch) ? ['RERANK'] : ['EMBEDDING'];
+  if (isBareModel(config)) return ['EMBEDDING'];
   if (hasVision(config)) {
     // Janus-style models also generate images through a separate generation tower.
-    return getObject(config, 'gen_vision_config') ? ['IMAGE_TEXT_TO_TEXT', 'TEXT_TO_IMAGE'] : ['IMAGE_TEXT_TO_TEXT'];
+    return getObject(config, 'gen_vision_config')
+      ? ['IMAGE_TEXT_TO_TEXT', 'TEXT_TO_IMAGE']
+      : ['IMAGE_TEXT_TO_TEXT'];
   }
   // Causal LMs, and reward/classification heads on them (OME has no scoring capability).
   return ['TEXT_TO_TEXT'];

@@ -36,7 +36,9 @@ afterEach(() => cleanup());
 async function model(): Promise<string> {
   await writeFile(path.join(dir, 'config.json'), JSON.stringify(TINY_LLAMA_CONFIG));
   await writeFile(path.join(dir, 'tokenizer.json'), '{}');
-  await writeSafetensors(path.join(dir, 'model.safetensors'), [{ name: 'w', dtype: 'BF16', shape: [10, 10] }]);
+  await writeSafetensors(path.join(dir, 'model.safetensors'), [
+    { name: 'w', dtype: 'BF16', shape: [10, 10] },
+  ]);
   return dir;
 }
 
@@ -53,7 +55,10 @@ describe('nbv model inspect', () => {
     await model();
     const r = await nbv(['inspect', dir, '--json'], '/');
     assert.equal(r.code, 0);
-    const json = JSON.parse(r.stdout) as { parameterCount: number; metadata: { modelType: string } };
+    const json = JSON.parse(r.stdout) as {
+      parameterCount: number;
+      metadata: { modelType: string };
+    };
     assert.equal(json.parameterCount, 100);
     assert.equal(json.metadata.modelType, 'llama');
   });
@@ -69,7 +74,10 @@ describe('nbv model inspect', () => {
     const result = parseInspectResult(text);
     assert.ok(result.ok);
     assert.equal(result.parameterCount, 100);
-    assert.deepEqual(result.findings.map((f) => f.code), ['tokenizer-missing']);
+    assert.deepEqual(
+      result.findings.map((f) => f.code),
+      ['tokenizer-missing'],
+    );
   });
 
   it('exits 1 for a directory that is not a model, with the reason in the termination message', async () => {
@@ -88,7 +96,14 @@ describe('nbv model inspect', () => {
   });
 
   it('exits 2 for bad usage', async () => {
-    for (const args of [[], ['inspect'], ['inspect', 'a', 'b'], ['inspect', '--nope', 'a'], ['frobnicate'], ['inspect', 'a', '--max-header-bytes', '-1']]) {
+    for (const args of [
+      [],
+      ['inspect'],
+      ['inspect', 'a', 'b'],
+      ['inspect', '--nope', 'a'],
+      ['frobnicate'],
+      ['inspect', 'a', '--max-header-bytes', '-1'],
+    ]) {
       const r = await nbv(args, dir);
       assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
       assert.notEqual(r.stderr, '');

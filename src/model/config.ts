@@ -36,7 +36,10 @@ export function getArray(obj: JsonObject | undefined, key: string): unknown[] | 
 }
 
 /** The first key of `keys` that holds a positive integer. */
-export function firstPositiveInt(obj: JsonObject | undefined, keys: readonly string[]): number | undefined {
+export function firstPositiveInt(
+  obj: JsonObject | undefined,
+  keys: readonly string[],
+): number | undefined {
   for (const key of keys) {
     const value = getPositiveInt(obj, key);
     if (value !== undefined) return value;
@@ -96,9 +99,12 @@ const CONFIG_CLASS_DEFAULTS: Record<string, JsonObject> = {
 const TEXT_MODEL_TYPE_OF: Record<string, string> = { gemma3: 'gemma3_text', llava: 'llama' };
 
 /** The config with its class defaults filled in where a field is absent (not where it is null). */
-export function withClassDefaults(config: JsonObject, fallbackType?: string): JsonObject {
+function withClassDefaults(config: JsonObject, fallbackType?: string): JsonObject {
   const type = getString(config, 'model_type') ?? fallbackType;
-  const defaults = type !== undefined && Object.hasOwn(CONFIG_CLASS_DEFAULTS, type) ? CONFIG_CLASS_DEFAULTS[type] : undefined;
+  const defaults =
+    type !== undefined && Object.hasOwn(CONFIG_CLASS_DEFAULTS, type)
+      ? CONFIG_CLASS_DEFAULTS[type]
+      : undefined;
   return defaults ? { ...defaults, ...config } : config;
 }
 
@@ -113,7 +119,10 @@ export function languageConfig(config: JsonObject): JsonObject {
     const nested = getObject(config, key);
     if (nested) {
       const rootType = getString(config, 'model_type');
-      return withClassDefaults(nested, rootType !== undefined ? TEXT_MODEL_TYPE_OF[rootType] : undefined);
+      return withClassDefaults(
+        nested,
+        rootType !== undefined ? TEXT_MODEL_TYPE_OF[rootType] : undefined,
+      );
     }
   }
   return withClassDefaults(config);
@@ -139,7 +148,10 @@ export function dtypeOf(config: JsonObject): string | undefined {
 
 /** The quantization_config object of the model or of its language model. */
 export function quantizationConfig(config: JsonObject): JsonObject | undefined {
-  return getObject(config, 'quantization_config') ?? getObject(languageConfig(config), 'quantization_config');
+  return (
+    getObject(config, 'quantization_config') ??
+    getObject(languageConfig(config), 'quantization_config')
+  );
 }
 
 /**

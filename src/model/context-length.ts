@@ -3,7 +3,7 @@ import { firstPositiveInt, getString, languageConfig } from './config.ts';
 import type { JsonObject } from './json.ts';
 
 /** Field names that carry the context length, in order of preference. */
-export const CONTEXT_LENGTH_KEYS = [
+const CONTEXT_LENGTH_KEYS = [
   'max_position_embeddings',
   'max_sequence_length',
   'max_seq_len',
@@ -21,7 +21,8 @@ const PREFERRED_KEY: Record<string, string> = { qwen: 'seq_length', baichuan: 'm
 export function contextLength(config: JsonObject): number | undefined {
   const text = languageConfig(config);
   const type = getString(config, 'model_type');
-  const preferred = type !== undefined && Object.hasOwn(PREFERRED_KEY, type) ? PREFERRED_KEY[type] : undefined;
+  const preferred =
+    type !== undefined && Object.hasOwn(PREFERRED_KEY, type) ? PREFERRED_KEY[type] : undefined;
   const keys = preferred !== undefined ? [preferred, ...CONTEXT_LENGTH_KEYS] : CONTEXT_LENGTH_KEYS;
   // A nested config without a length falls back to the top level.
   return firstPositiveInt(text, keys) ?? firstPositiveInt(config, keys);

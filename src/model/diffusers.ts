@@ -20,7 +20,10 @@ export function diffusersComponents(index: JsonObject): Map<string, DiffusionCom
 }
 
 /** The components that spec.diffusionPipeline names; the others go to additionalComponents. */
-const NAMED_COMPONENTS: Record<string, keyof Omit<DiffusionPipeline, 'className' | 'additionalComponents'>> = {
+const NAMED_COMPONENTS: Record<
+  string,
+  keyof Omit<DiffusionPipeline, 'className' | 'additionalComponents'>
+> = {
   scheduler: 'scheduler',
   text_encoder: 'textEncoder',
   tokenizer: 'tokenizer',

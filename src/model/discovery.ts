@@ -2,8 +2,9 @@
 // config.json at the root, the sub-folders that training scripts and converters commonly
 // write), then a bounded breadth-first search, so that a deep or huge volume cannot make the
 // metadata Job run for long.
-import { isJsonObject, parseLenientJson } from './json.ts';
-import { listDir, pathFinding, readSmallTextFile, resolveInside, type Resolved } from './model-fs.ts';
+import { errorMessage } from '../errors.ts';
+import { isJsonObject } from './json.ts';
+import { pathFinding, type ModelDir } from './model-fs.ts';
 import type { Finding } from './types.ts';
 
 export type ModelLayout = 'transformers' | 'diffusers';
@@ -41,7 +42,7 @@ export interface NotDiscovered {
 const DIFFUSERS_INDEX = 'model_index.json';
 const CONFIG = 'config.json';
 /** Where converters and training scripts put the HF files when not at the root. */
-export const CONFIG_SUBDIRS = ['safetensors', 'pytorch_model', 'model'] as const;
+const CONFIG_SUBDIRS = ['safetensors', 'pytorch_model', 'model'] as const;
 
 function dirOf(rel: string): string {
   const slash = rel.lastIndexOf('/');
@@ -52,17 +53,14 @@ function layoutOf(rel: string): ModelLayout {
   return rel.endsWith(DIFFUSERS_INDEX) ? 'diffusers' : 'transformers';
 }
 
-/**
- * Looks for the model's config under `root` (a real path). Returns where it is, or the places
- * searched when there is none.
- */
+/** Looks for the model's config in `root`. Returns where it is, or the places searched. */
 export async function discoverConfig(
-  root: string,
+  root: ModelDir,
   options: DiscoveryOptions = DEFAULT_DISCOVERY_OPTIONS,
 ): Promise<Discovered | NotDiscovered> {
   const findings: Finding[] = [];
   const usable = async (rel: string): Promise<boolean> => {
-    const resolved = await resolveInside(root, rel);
+    const resolved = await root.resolve(rel);
     const finding = pathFinding(rel, resolved);
     if (finding) findings.push(finding);
     return resolved.kind === 'file';
@@ -70,7 +68,8 @@ export async function discoverConfig(
 
   const fixed = [DIFFUSERS_INDEX, CONFIG, ...CONFIG_SUBDIRS.map((d) => `${d}/${CONFIG}`)];
   for (const rel of fixed) {
-    if (await usable(rel)) return { configFile: rel, modelRoot: dirOf(rel), layout: layoutOf(rel), findings };
+    if (await usable(rel))
+      return { configFile: rel, modelRoot: dirOf(rel), layout: layoutOf(rel), findings };
   }
 
   const found = await searchConfig(root, options, new Set(fixed), findings);
@@ -82,11 +81,14 @@ export async function discoverConfig(
 }
 
 /** Whether a config.json found by the search describes a model (not, say, a pooling module). */
-async function looksLikeModelConfig(rel: string, resolved: Resolved, maxBytes: number): Promise<boolean> {
-  if (resolved.kind !== 'file') return false;
+async function looksLikeModelConfig(
+  root: ModelDir,
+  rel: string,
+  maxBytes: number,
+): Promise<boolean> {
   if (rel.endsWith(DIFFUSERS_INDEX)) return true;
   try {
-    const json = parseLenientJson(await readSmallTextFile(resolved.real, rel, resolved.size, maxBytes), rel);
+    const json = await root.readJson(rel, maxBytes);
     return isJsonObject(json) && ('model_type' in json || 'architectures' in json);
   } catch {
     return false;
@@ -94,7 +96,7 @@ async function looksLikeModelConfig(rel: string, resolved: Resolved, maxBytes: n
 }
 
 async function searchConfig(
-  root: string,
+  root: ModelDir,
   options: DiscoveryOptions,
   alreadyChecked: Set<string>,
   findings: Finding[],
@@ -105,7 +107,18 @@ async function searchConfig(
     const candidates: string[] = [];
     const next: string[] = [];
     for (const dir of level) {
-      const entries = await listDir(root, dir);
+      let entries;
+      try {
+        entries = await root.list(dir);
+      } catch (err) {
+        findings.push({
+          severity: 'warning',
+          code: 'folder-unreadable',
+          message: `${dir || '.'}: ${errorMessage(err)}`,
+          file: dir,
+        });
+        continue;
+      }
       for (const entry of entries) {
         if (++seen > options.maxEntries) {
           findings.push({
@@ -120,10 +133,13 @@ async function searchConfig(
         if (depth === 0) continue; // the fixed places already covered the root
         if (entry.name !== CONFIG && entry.name !== DIFFUSERS_INDEX) continue;
         if (alreadyChecked.has(entry.rel)) continue;
-        const resolved = await resolveInside(root, entry.rel);
+        const resolved = await root.resolve(entry.rel);
         const finding = pathFinding(entry.rel, resolved);
         if (finding) findings.push(finding);
-        else if (await looksLikeModelConfig(entry.rel, resolved, options.maxConfigBytes)) {
+        else if (
+          resolved.kind === 'file' &&
+          (await looksLikeModelConfig(root, entry.rel, options.maxConfigBytes))
+        ) {
           candidates.push(entry.rel);
         }
       }

@@ -35,14 +35,21 @@ export function headerFor(
 }
 
 /** Writes a safetensors file whose data section is sparse (holes read as zeros). */
-export async function writeSafetensors(file: string, tensors: readonly TensorSpec[]): Promise<WrittenFile> {
+export async function writeSafetensors(
+  file: string,
+  tensors: readonly TensorSpec[],
+): Promise<WrittenFile> {
   const { header, parameters, dataLength } = headerFor(tensors);
   await writeRawSafetensors(file, header, dataLength);
   return { parameters, dataLength };
 }
 
 /** Writes any header object (valid or not) followed by `dataLength` sparse bytes. */
-export async function writeRawSafetensors(file: string, header: Record<string, unknown>, dataLength: number): Promise<void> {
+export async function writeRawSafetensors(
+  file: string,
+  header: Record<string, unknown>,
+  dataLength: number,
+): Promise<void> {
   const prefix = encodeSafetensorsHeader(header);
   await writeFile(file, prefix);
   await truncate(file, prefix.length + dataLength);
@@ -93,7 +100,8 @@ export async function writeShardedModel(
   let dataLength = 0;
   await Promise.all(
     shards.map(async (tensors, i) => {
-      const name = shards.length === 1 && !index ? 'model.safetensors' : shardName(i, shards.length);
+      const name =
+        shards.length === 1 && !index ? 'model.safetensors' : shardName(i, shards.length);
       const written = await writeSafetensors(path.join(dir, name), tensors);
       parameters += written.parameters;
       dataLength += written.dataLength;
@@ -108,7 +116,9 @@ export async function writeShardedModel(
 }
 
 /** A fresh temporary directory and its removal. */
-export async function tempDir(prefix = 'nbv-model-'): Promise<{ dir: string; cleanup: () => Promise<void> }> {
+export async function tempDir(
+  prefix = 'nbv-model-',
+): Promise<{ dir: string; cleanup: () => Promise<void> }> {
   const dir = await mkdtemp(path.join(tmpdir(), prefix));
   return { dir, cleanup: () => rm(dir, { recursive: true, force: true }) };
 }

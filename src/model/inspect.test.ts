@@ -79,7 +79,9 @@ describe('inspectModel on generated safetensors models', () => {
       const sub = `m${seed}`;
       const at = await baseModel(sub);
       const shardCount = 1 + Math.floor(random() * 9);
-      const shards = Array.from({ length: shardCount }, (_, s) => randomTensors(random, 1 + Math.floor(random() * 30), `s${s}`));
+      const shards = Array.from({ length: shardCount }, (_, s) =>
+        randomTensors(random, 1 + Math.floor(random() * 30), `s${s}`),
+      );
       const written = await writeShardedModel(at, shards);
       const i = await inspectModel(at);
       assert.deepEqual(i.findings, [], `seed ${seed}`);
@@ -100,8 +102,12 @@ describe('inspectModel on generated safetensors models', () => {
 
   it('uses the default file when variants (model.fp16.safetensors) sit beside it', async () => {
     await baseModel();
-    const w = await writeSafetensors(path.join(dir, 'model.safetensors'), [{ name: 'w', dtype: 'F32', shape: [10] }]);
-    await writeSafetensors(path.join(dir, 'model.fp16.safetensors'), [{ name: 'w', dtype: 'F16', shape: [10] }]);
+    const w = await writeSafetensors(path.join(dir, 'model.safetensors'), [
+      { name: 'w', dtype: 'F32', shape: [10] },
+    ]);
+    await writeSafetensors(path.join(dir, 'model.fp16.safetensors'), [
+      { name: 'w', dtype: 'F16', shape: [10] },
+    ]);
     const i = await inspectModel(dir);
     assert.equal(i.parameterCount, w.parameters);
     assert.deepEqual(i.weightFiles, ['model.safetensors']);
@@ -117,7 +123,13 @@ describe('inspectModel on generated safetensors models', () => {
   });
 
   it('tolerates NaN and Infinity in config.json', async () => {
-    await put('config.json', JSON.stringify(TINY_LLAMA_CONFIG).replace('"torch_dtype"', '"rope_theta": NaN, "x": -Infinity, "torch_dtype"'));
+    await put(
+      'config.json',
+      JSON.stringify(TINY_LLAMA_CONFIG).replace(
+        '"torch_dtype"',
+        '"rope_theta": NaN, "x": -Infinity, "torch_dtype"',
+      ),
+    );
     await put('tokenizer.json', '{}');
     const i = await inspectModel(dir);
     assert.equal(i.metadata.modelType, 'llama');
@@ -127,8 +139,13 @@ describe('inspectModel on generated safetensors models', () => {
   it('reads a sentence-transformers sidecar and hf_quant_config.json', async () => {
     await baseModel();
     await put('config_sentence_transformers.json', { similarity_fn_name: 'cosine' });
-    await put('hf_quant_config.json', { producer: { name: 'modelopt' }, quantization: { quant_algo: 'FP8' } });
-    await writeSafetensors(path.join(dir, 'model.safetensors'), [{ name: 'w', dtype: 'F8_E4M3', shape: [4] }]);
+    await put('hf_quant_config.json', {
+      producer: { name: 'modelopt' },
+      quantization: { quant_algo: 'FP8' },
+    });
+    await writeSafetensors(path.join(dir, 'model.safetensors'), [
+      { name: 'w', dtype: 'F8_E4M3', shape: [4] },
+    ]);
     const i = await inspectModel(dir);
     assert.deepEqual(i.metadata.modelCapabilities, ['EMBEDDING']);
     assert.equal(i.metadata.quantization, 'fp8');
@@ -149,12 +166,24 @@ describe('inspectModel on generated safetensors models', () => {
     await put('scheduler/scheduler_config.json', {});
     await put('tokenizer/vocab.json', {});
     await put('text_encoder/config.json', { model_type: 'clip_text_model' });
-    const a = await writeSafetensors(path.join(dir, 'text_encoder/model.safetensors'), randomTensors(prng(8), 5));
+    const a = await writeSafetensors(
+      path.join(dir, 'text_encoder/model.safetensors'),
+      randomTensors(prng(8), 5),
+    );
     await mkdir(path.join(dir, 'unet'));
-    const b = await writeSafetensors(path.join(dir, 'unet/diffusion_pytorch_model.safetensors'), randomTensors(prng(9), 5));
-    await writeSafetensors(path.join(dir, 'unet/diffusion_pytorch_model.fp16.safetensors'), randomTensors(prng(9), 5));
+    const b = await writeSafetensors(
+      path.join(dir, 'unet/diffusion_pytorch_model.safetensors'),
+      randomTensors(prng(9), 5),
+    );
+    await writeSafetensors(
+      path.join(dir, 'unet/diffusion_pytorch_model.fp16.safetensors'),
+      randomTensors(prng(9), 5),
+    );
     await mkdir(path.join(dir, 'vae'));
-    const c = await writeSafetensors(path.join(dir, 'vae/diffusion_pytorch_model.safetensors'), randomTensors(prng(10), 5));
+    const c = await writeSafetensors(
+      path.join(dir, 'vae/diffusion_pytorch_model.safetensors'),
+      randomTensors(prng(10), 5),
+    );
     const i = await inspectModel(dir);
     assert.deepEqual(i.findings, []);
     assert.equal(i.layout, 'diffusers');
@@ -181,7 +210,11 @@ describe('inspectModel on bad input', () => {
 
   it('refuses a directory without a config', async () => {
     await put('README.md', 'hi');
-    await notAModel(dir, 'no-config', /no model config in .* \(looked for model_index\.json, config\.json/);
+    await notAModel(
+      dir,
+      'no-config',
+      /no model config in .* \(looked for model_index\.json, config\.json/,
+    );
   });
 
   it('refuses a malformed config, naming it', async () => {
@@ -194,17 +227,27 @@ describe('inspectModel on bad input', () => {
   it('refuses a config above the size limit', async () => {
     await put('config.json', '{}');
     await truncate(path.join(dir, 'config.json'), 20 * 1024 * 1024);
-    await notAModel(dir, 'bad-config', /config\.json: file is 20971520 bytes, more than the 16777216-byte limit/);
+    await notAModel(
+      dir,
+      'bad-config',
+      /config\.json: file is 20971520 bytes, more than the 16777216-byte limit/,
+    );
   });
 
   it('reports a shard named by the index that does not exist, and falls back to the estimate', async () => {
     await baseModel();
-    await writeShardedModel(dir, [randomTensors(prng(11), 3, 'a'), randomTensors(prng(12), 3, 'b')]);
+    await writeShardedModel(dir, [
+      randomTensors(prng(11), 3, 'a'),
+      randomTensors(prng(12), 3, 'b'),
+    ]);
     await import('node:fs/promises').then((fs) => fs.rm(path.join(dir, shardName(1, 2))));
     const i = await inspectModel(dir);
     const f = finding(i, 'shard-missing');
     assert.equal(f.severity, 'error');
-    assert.equal(f.message, `${shardName(1, 2)} is named in model.safetensors.index.json but does not exist`);
+    assert.equal(
+      f.message,
+      `${shardName(1, 2)} is named in model.safetensors.index.json but does not exist`,
+    );
     assert.equal(i.parameterSource, 'config-estimate');
   });
 
@@ -213,23 +256,38 @@ describe('inspectModel on bad input', () => {
     await writeSafetensors(path.join(dir, 'model.safetensors'), randomTensors(prng(13), 50));
     await assert.doesNotReject(inspectModel(dir));
     const i = await inspectModel(dir, { maxHeaderBytes: 64 });
-    assert.match(finding(i, 'safetensors-header').message, /^model\.safetensors: header length \d+ exceeds the 64-byte limit$/);
+    assert.match(
+      finding(i, 'safetensors-header').message,
+      /^model\.safetensors: header length \d+ exceeds the 64-byte limit$/,
+    );
     assert.equal(i.parameterSource, 'config-estimate');
   });
 
   it('reports negative and overflowing shapes', async () => {
     await baseModel();
-    await writeRawSafetensors(path.join(dir, 'model-00001-of-00002.safetensors'), { w: { dtype: 'F32', shape: [-3, 2], data_offsets: [0, 24] } }, 24);
+    await writeRawSafetensors(
+      path.join(dir, 'model-00001-of-00002.safetensors'),
+      { w: { dtype: 'F32', shape: [-3, 2], data_offsets: [0, 24] } },
+      24,
+    );
     await writeRawSafetensors(
       path.join(dir, 'model-00002-of-00002.safetensors'),
       { v: { dtype: 'BF16', shape: [2 ** 26, 2 ** 26, 2 ** 26], data_offsets: [0, 8] } },
       8,
     );
     const i = await inspectModel(dir);
-    const messages = i.findings.filter((f) => f.code === 'safetensors-header').map((f) => f.message);
+    const messages = i.findings
+      .filter((f) => f.code === 'safetensors-header')
+      .map((f) => f.message);
     assert.equal(messages.length, 2);
-    assert.match(messages[0] ?? '', /model-00001-of-00002\.safetensors: tensor "w": shape \[-3,2\]/);
-    assert.match(messages[1] ?? '', /model-00002-of-00002\.safetensors: tensor "v": shape .* overflows/);
+    assert.match(
+      messages[0] ?? '',
+      /model-00001-of-00002\.safetensors: tensor "w": shape \[-3,2\]/,
+    );
+    assert.match(
+      messages[1] ?? '',
+      /model-00002-of-00002\.safetensors: tensor "v": shape .* overflows/,
+    );
   });
 
   it('reports truncated files: inside the header and inside the data', async () => {
@@ -237,11 +295,19 @@ describe('inspectModel on bad input', () => {
     const tensors: TensorSpec[] = [{ name: 'w', dtype: 'F32', shape: [100] }];
     await writeSafetensors(path.join(dir, 'a.safetensors'), tensors);
     await truncate(path.join(dir, 'a.safetensors'), 300);
-    await writeSafetensors(path.join(dir, 'b.safetensors'), [{ name: 'v', dtype: 'F32', shape: [100] }]);
+    await writeSafetensors(path.join(dir, 'b.safetensors'), [
+      { name: 'v', dtype: 'F32', shape: [100] },
+    ]);
     await truncate(path.join(dir, 'b.safetensors'), 20);
     const i = await inspectModel(dir);
-    assert.match(finding(i, 'file-truncated').message, /^a\.safetensors is 300 bytes but its header describes \d+ .*truncated/);
-    assert.match(finding(i, 'safetensors-header').message, /^b\.safetensors: header length \d+ runs past the end of the 20-byte file/);
+    assert.match(
+      finding(i, 'file-truncated').message,
+      /^a\.safetensors is 300 bytes but its header describes \d+ .*truncated/,
+    );
+    assert.match(
+      finding(i, 'safetensors-header').message,
+      /^b\.safetensors: header length \d+ runs past the end of the 20-byte file/,
+    );
   });
 
   it('reports a file longer than its header describes, gaps and overlaps', async () => {
@@ -256,7 +322,11 @@ describe('inspectModel on bad input', () => {
       30,
     );
     const i = await inspectModel(dir);
-    assert.deepEqual(codes(i).sort(), ['file-size-mismatch', 'safetensors-gap', 'safetensors-overlap']);
+    assert.deepEqual(codes(i).sort(), [
+      'file-size-mismatch',
+      'safetensors-gap',
+      'safetensors-overlap',
+    ]);
     assert.match(finding(i, 'safetensors-overlap').message, /a and b/);
     assert.match(finding(i, 'safetensors-gap').message, /12\.\.16/);
     // The header itself is sound, so the count is still exact.
@@ -286,26 +356,47 @@ describe('inspectModel on bad input', () => {
     await baseModel();
     await put('model.safetensors.index.json', { weight_map: { w: '../../etc/passwd' } });
     const i = await inspectModel(dir);
-    assert.equal(finding(i, 'symlink-escapes').file, '../../etc/passwd');
+    assert.equal(finding(i, 'path-escapes').file, '../../etc/passwd');
   });
 
   it('reports an unreadable index, a tensor missing from its shard, and duplicated tensors', async () => {
     await baseModel();
     await put('model.safetensors.index.json', '{"weight_map": ');
-    await writeSafetensors(path.join(dir, 'model.safetensors'), [{ name: 'w', dtype: 'F32', shape: [1] }]);
+    await writeSafetensors(path.join(dir, 'model.safetensors'), [
+      { name: 'w', dtype: 'F32', shape: [1] },
+    ]);
     let i = await inspectModel(dir);
-    assert.match(finding(i, 'index-invalid').message, /model\.safetensors\.index\.json: invalid JSON/);
+    assert.match(
+      finding(i, 'index-invalid').message,
+      /model\.safetensors\.index\.json: invalid JSON/,
+    );
 
-    await put('model.safetensors.index.json', { metadata: { total_size: 999 }, weight_map: { w: 'model.safetensors', extra: 'model.safetensors' } });
+    await put('model.safetensors.index.json', {
+      metadata: { total_size: 999 },
+      weight_map: { w: 'model.safetensors', extra: 'model.safetensors' },
+    });
     i = await inspectModel(dir);
-    assert.match(finding(i, 'index-tensor-missing').message, /1 tensor\(s\) that their shard does not contain: extra \(model\.safetensors\)/);
-    assert.match(finding(i, 'index-total-size').message, /total_size is 999 but the shards hold 4 bytes/);
+    assert.match(
+      finding(i, 'index-tensor-missing').message,
+      /1 tensor\(s\) that their shard does not contain: extra \(model\.safetensors\)/,
+    );
+    assert.match(
+      finding(i, 'index-total-size').message,
+      /total_size is 999 but the shards hold 4 bytes/,
+    );
 
     await put('model.safetensors.index.json', '');
-    await import('node:fs/promises').then((fs) => fs.rm(path.join(dir, 'model.safetensors.index.json')));
-    await writeSafetensors(path.join(dir, 'model-2.safetensors'), [{ name: 'w', dtype: 'F32', shape: [1] }]);
+    await import('node:fs/promises').then((fs) =>
+      fs.rm(path.join(dir, 'model.safetensors.index.json')),
+    );
+    await writeSafetensors(path.join(dir, 'model-2.safetensors'), [
+      { name: 'w', dtype: 'F32', shape: [1] },
+    ]);
     i = await inspectModel(dir);
-    assert.match(finding(i, 'tensor-duplicated').message, /w \(model-2\.safetensors, model\.safetensors\)/);
+    assert.match(
+      finding(i, 'tensor-duplicated').message,
+      /w \(model-2\.safetensors, model\.safetensors\)/,
+    );
   });
 
   it('reports missing weights and a missing tokenizer', async () => {
@@ -313,13 +404,18 @@ describe('inspectModel on bad input', () => {
     const i = await inspectModel(dir);
     assert.deepEqual(codes(i).sort(), ['no-weights', 'tokenizer-missing']);
     assert.equal(i.parameterSource, 'config-estimate');
+    // Weights sized from the estimate: parameters x 2 bytes (bfloat16).
+    assert.equal(i.memory?.weightsBytes, (i.parameterCount ?? 0) * 2);
+    assert.ok((i.memory?.kvCacheBytes ?? 0) > 0);
     assert.ok(i.findings.every((f) => f.severity === 'error'));
   });
 
   it('warns about a config that names no model', async () => {
     await put('config.json', { hidden_size: 4 });
     await put('tokenizer.json', '{}');
-    await writeSafetensors(path.join(dir, 'model.safetensors'), [{ name: 'w', dtype: 'F32', shape: [1] }]);
+    await writeSafetensors(path.join(dir, 'model.safetensors'), [
+      { name: 'w', dtype: 'F32', shape: [1] },
+    ]);
     const i = await inspectModel(dir);
     assert.deepEqual(codes(i), ['config-incomplete']);
   });

@@ -55,7 +55,10 @@ export function parseLenientJson(text: string, file: string): unknown {
   try {
     return JSON.parse(replaceNonFiniteLiterals(body));
   } catch (err) {
-    throw new JsonFileError(file, `invalid JSON (${err instanceof Error ? err.message : String(err)})`);
+    throw new JsonFileError(
+      file,
+      `invalid JSON (${err instanceof Error ? err.message : String(err)})`,
+    );
   }
 }
 
@@ -63,13 +66,16 @@ export function parseLenientJson(text: string, file: string): unknown {
 export function parseJsonObject(text: string, file: string): JsonObject {
   const value = parseLenientJson(text, file);
   if (!isJsonObject(value)) {
-    throw new JsonFileError(file, `expected a JSON object at the top level, found ${describeJson(value)}`);
+    throw new JsonFileError(
+      file,
+      `expected a JSON object at the top level, found ${describeJson(value)}`,
+    );
   }
   return value;
 }
 
 /** A short name for the type of a JSON value, for error messages. */
-export function describeJson(value: unknown): string {
+function describeJson(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'an array';
   return typeof value === 'object' ? 'an object' : `a ${typeof value}`;

@@ -1,7 +1,14 @@
 // A first sizing of serving memory: the weights plus the KV cache of one sequence at the full
 // context length. Activations, CUDA graphs and the runtime's own overhead are not included;
 // sliding-window layers are counted at full length, so the KV figure is an upper bound.
-import { getNumber, getObject, getPositiveInt, getString, languageConfig, quantizationConfig } from './config.ts';
+import {
+  getNumber,
+  getObject,
+  getPositiveInt,
+  getString,
+  languageConfig,
+  quantizationConfig,
+} from './config.ts';
 import { isJsonObject, type JsonObject } from './json.ts';
 import { textDims } from './parameters.ts';
 import type { MemoryEstimate } from './types.ts';
@@ -22,7 +29,9 @@ const TORCH_DTYPE_BYTES: Readonly<Record<string, number>> = {
 
 /** 16-bit, when the config names no dtype (what the runtimes load by default). */
 export function dtypeBytes(dtype: string | undefined): number {
-  return dtype !== undefined && Object.hasOwn(TORCH_DTYPE_BYTES, dtype) ? (TORCH_DTYPE_BYTES[dtype] ?? 2) : 2;
+  return dtype !== undefined && Object.hasOwn(TORCH_DTYPE_BYTES, dtype)
+    ? (TORCH_DTYPE_BYTES[dtype] ?? 2)
+    : 2;
 }
 
 /** Bytes per weight implied by the quantization config, or undefined when it says nothing. */

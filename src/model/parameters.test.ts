@@ -1,6 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { dtypeBytes, estimateMemory, formatBytes, kvCacheBytesPerToken, quantizedBytesPerParam } from './memory.ts';
+import {
+  dtypeBytes,
+  estimateMemory,
+  formatBytes,
+  kvCacheBytesPerToken,
+  quantizedBytesPerParam,
+} from './memory.ts';
 import { countFromHeaders, estimateParameters, formatParameterSize } from './parameters.ts';
 import { parseSafetensorsHeader } from './safetensors.ts';
 
@@ -58,7 +64,10 @@ describe('estimateParameters', () => {
     const head = 128256 * 4096;
     assert.equal(estimateParameters({ ...llama8b, tie_word_embeddings: true }), full - head);
     assert.equal(estimateParameters({ ...llama8b, architectures: ['LlamaModel'] }), full - head);
-    assert.equal(estimateParameters({ ...llama8b, architectures: ['LlamaForSequenceClassification'] }), full - head);
+    assert.equal(
+      estimateParameters({ ...llama8b, architectures: ['LlamaForSequenceClassification'] }),
+      full - head,
+    );
   });
 
   it('counts every expert of an MoE model', () => {
@@ -80,13 +89,21 @@ describe('memory estimate', () => {
     assert.equal(dtypeBytes('bfloat16'), 2);
     assert.equal(dtypeBytes(undefined), 2);
     assert.equal(quantizedBytesPerParam({ quantization_config: { quant_method: 'fp8' } }), 1);
-    assert.equal(quantizedBytesPerParam({ quantization_config: { quant_method: 'gptq', bits: 4 } }), 0.5);
+    assert.equal(
+      quantizedBytesPerParam({ quantization_config: { quant_method: 'gptq', bits: 4 } }),
+      0.5,
+    );
     assert.equal(quantizedBytesPerParam({ quantization_config: { load_in_4bit: true } }), 0.5);
     assert.equal(quantizedBytesPerParam({}), undefined);
   });
 
   it('sizes the KV cache: 2 x layers x kv heads x head dim x bytes per token', () => {
-    const cfg = { hidden_size: 4096, num_hidden_layers: 32, num_attention_heads: 32, num_key_value_heads: 8 };
+    const cfg = {
+      hidden_size: 4096,
+      num_hidden_layers: 32,
+      num_attention_heads: 32,
+      num_key_value_heads: 8,
+    };
     assert.equal(kvCacheBytesPerToken(cfg, 2), 2 * 32 * 8 * 128 * 2);
     // MLA caches the compressed latent instead.
     const mla = { ...cfg, kv_lora_rank: 512, qk_rope_head_dim: 64 };
@@ -94,13 +111,32 @@ describe('memory estimate', () => {
   });
 
   it('adds weights and one sequence of KV cache', () => {
-    const cfg = { hidden_size: 4096, num_hidden_layers: 32, num_attention_heads: 32, num_key_value_heads: 8 };
-    const m = estimateMemory({ config: cfg, dtype: 'bfloat16', parameterCount: 8e9, weightsBytes: undefined, contextLength: 8192, generative: true });
+    const cfg = {
+      hidden_size: 4096,
+      num_hidden_layers: 32,
+      num_attention_heads: 32,
+      num_key_value_heads: 8,
+    };
+    const m = estimateMemory({
+      config: cfg,
+      dtype: 'bfloat16',
+      parameterCount: 8e9,
+      weightsBytes: undefined,
+      contextLength: 8192,
+      generative: true,
+    });
     assert.equal(m?.weightsBytes, 16e9);
     assert.equal(m?.kvCacheBytes, 8192 * 131072);
     assert.equal(m?.totalBytes, 16e9 + 8192 * 131072);
     assert.equal(m?.kvCacheHuman, '1.00 GiB');
-    const embedding = estimateMemory({ config: cfg, dtype: 'float32', parameterCount: 1e6, weightsBytes: 123, contextLength: 512, generative: false });
+    const embedding = estimateMemory({
+      config: cfg,
+      dtype: 'float32',
+      parameterCount: 1e6,
+      weightsBytes: 123,
+      contextLength: 512,
+      generative: false,
+    });
     assert.equal(embedding?.weightsBytes, 123);
     assert.equal(embedding?.kvCacheBytes, 0);
   });

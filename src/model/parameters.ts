@@ -2,9 +2,8 @@
 // dimensions. The estimate counts the weight matrices of embeddings, attention (standard, GQA
 // and DeepSeek's MLA), dense and mixture-of-experts MLPs, the LM head unless tied, multi-token
 // prediction layers and a vision tower; norms and biases (well under 1%) are left out.
-import { isHeadlessArchitecture, isScoringArchitecture } from './capabilities.ts';
+import { lacksLmHead } from './capabilities.ts';
 import {
-  architectureOf,
   firstPositiveInt,
   getArray,
   getBoolean,
@@ -19,9 +18,12 @@ import type { JsonObject } from './json.ts';
 import type { SafetensorsHeader } from './safetensors.ts';
 
 /** Exact count from the headers of all weight files (throws when it is not a safe integer). */
-export function countFromHeaders(headers: readonly SafetensorsHeader[]): number {
+export function countFromHeaders(
+  headers: ReadonlyArray<Pick<SafetensorsHeader, 'parameterCount'>>,
+): number {
   const total = headers.reduce((sum, h) => sum + BigInt(h.parameterCount), 0n);
-  if (total > BigInt(Number.MAX_SAFE_INTEGER)) throw new RangeError(`parameter count overflows (${total})`);
+  if (total > BigInt(Number.MAX_SAFE_INTEGER))
+    throw new RangeError(`parameter count overflows (${total})`);
   return Number(total);
 }
 
@@ -73,7 +75,17 @@ const UNGATED_MLP_TYPES = new Set([
 ]);
 
 /** Families whose config class ties input and output embeddings when the key is absent. */
-const TIED_BY_DEFAULT = new Set(['gemma', 'gemma2', 'gemma3', 'gemma3_text', 'cohere', 'cohere2', 'minicpm', 'minicpm3', 'phi3small']);
+const TIED_BY_DEFAULT = new Set([
+  'gemma',
+  'gemma2',
+  'gemma3',
+  'gemma3_text',
+  'cohere',
+  'cohere2',
+  'minicpm',
+  'minicpm3',
+  'phi3small',
+]);
 
 export interface TextDims {
   hidden: number;
@@ -94,15 +106,32 @@ export function textDims(text: JsonObject): TextDims | undefined {
     firstPositiveInt(text, ['num_hidden_layers', 'num_layers', 'n_layers', 'n_layer']) ??
     sumOf(getPositiveInt(text, 'encoder_layers'), getPositiveInt(text, 'decoder_layers'));
   if (hidden === undefined || layers === undefined) return undefined;
-  const heads = firstPositiveInt(text, ['num_attention_heads', 'n_heads', 'n_head', 'num_heads', 'encoder_attention_heads']) ?? 1;
+  const heads =
+    firstPositiveInt(text, [
+      'num_attention_heads',
+      'n_heads',
+      'n_head',
+      'num_heads',
+      'encoder_attention_heads',
+    ]) ?? 1;
   const kvHeads =
-    (getBoolean(text, 'multi_query_attention') === true ? getPositiveInt(text, 'multi_query_group_num') : undefined) ??
+    (getBoolean(text, 'multi_query_attention') === true
+      ? getPositiveInt(text, 'multi_query_group_num')
+      : undefined) ??
     firstPositiveInt(text, ['num_key_value_heads', 'n_head_kv', 'num_kv_heads']) ??
     getPositiveInt(attn, 'kv_n_heads') ??
     heads;
-  const headDim = firstPositiveInt(text, ['head_dim', 'kv_channels', 'd_kv']) ?? Math.floor(hidden / heads);
+  const headDim =
+    firstPositiveInt(text, ['head_dim', 'kv_channels', 'd_kv']) ?? Math.floor(hidden / heads);
   let ffn =
-    firstPositiveInt(text, ['intermediate_size', 'ffn_hidden_size', 'ff_intermediate_size', 'n_inner', 'd_ff', 'encoder_ffn_dim']) ??
+    firstPositiveInt(text, [
+      'intermediate_size',
+      'ffn_hidden_size',
+      'ff_intermediate_size',
+      'n_inner',
+      'd_ff',
+      'encoder_ffn_dim',
+    ]) ??
     getPositiveInt(ffnConfig, 'ffn_hidden_size') ??
     4 * hidden;
   // Qwen v1 states the width of both MLP branches together.
@@ -149,8 +178,12 @@ interface MoeShape {
 function moeShape(text: JsonObject, d: TextDims): MoeShape | undefined {
   const ffnConfig = getObject(text, 'ffn_config');
   const experts =
-    firstPositiveInt(text, ['num_local_experts', 'num_experts', 'n_routed_experts', 'moe_num_experts']) ??
-    getPositiveInt(ffnConfig, 'moe_num_experts');
+    firstPositiveInt(text, [
+      'num_local_experts',
+      'num_experts',
+      'n_routed_experts',
+      'moe_num_experts',
+    ]) ?? getPositiveInt(ffnConfig, 'moe_num_experts');
   if (experts === undefined || experts < 2) return undefined;
   const expertFfn = getPositiveInt(text, 'moe_intermediate_size') ?? d.ffn;
   const llama4 = getString(text, 'model_type') === 'llama4_text';
@@ -161,31 +194,42 @@ function moeShape(text: JsonObject, d: TextDims): MoeShape | undefined {
   const firstDense = getPositiveInt(text, 'first_k_dense_replace') ?? 0;
   const freq = getPositiveInt(text, 'moe_layer_freq') ?? 1;
   const step = firstPositiveInt(text, ['decoder_sparse_step', 'interleave_moe_layer_step']) ?? 1;
-  const denseOnly = new Set((getArray(text, 'mlp_only_layers') ?? []).filter((x) => typeof x === 'number'));
+  const denseOnly = new Set(
+    (getArray(text, 'mlp_only_layers') ?? []).filter((x) => typeof x === 'number'),
+  );
   return {
     experts,
     expertFfn,
     sharedFfn,
     denseFfn,
-    isMoeLayer: (i) => i >= firstDense && (i - firstDense) % freq === 0 && (i + 1) % step === 0 && !denseOnly.has(i),
+    isMoeLayer: (i) =>
+      i >= firstDense && (i - firstDense) % freq === 0 && (i + 1) % step === 0 && !denseOnly.has(i),
   };
 }
 
 /** Weights of one decoder layer (attention + MLP or MoE block). */
-function layerParams(text: JsonObject, d: TextDims, moe: MoeShape | undefined, gated: boolean, i: number): number {
+function layerParams(
+  text: JsonObject,
+  d: TextDims,
+  moe: MoeShape | undefined,
+  gated: boolean,
+  i: number,
+): number {
   const attention = attentionParams(text, d);
   if (moe === undefined) return attention + mlpParams(d.hidden, d.ffn, gated);
   if (!moe.isMoeLayer(i)) return attention + mlpParams(d.hidden, moe.denseFfn, gated);
   const router = d.hidden * moe.experts;
-  return attention + router + moe.experts * mlpParams(d.hidden, moe.expertFfn, true) + mlpParams(d.hidden, moe.sharedFfn, true);
+  return (
+    attention +
+    router +
+    moe.experts * mlpParams(d.hidden, moe.expertFfn, true) +
+    mlpParams(d.hidden, moe.sharedFfn, true)
+  );
 }
 
 /** Whether the checkpoint carries an LM head of its own (not tied, not a headless/scoring model). */
 function hasSeparateLmHead(config: JsonObject, text: JsonObject): boolean {
-  const arch = architectureOf(config) ?? '';
-  const autoMap = getObject(config, 'auto_map');
-  const causalByAutoMap = autoMap !== undefined && 'AutoModelForCausalLM' in autoMap;
-  if ((isHeadlessArchitecture(arch) && !causalByAutoMap) || isScoringArchitecture(arch)) return false;
+  if (lacksLmHead(config)) return false;
   const tied = getBoolean(text, 'tie_word_embeddings') ?? getBoolean(config, 'tie_word_embeddings');
   if (tied !== undefined) return !tied;
   const type = getString(text, 'model_type') ?? getString(config, 'model_type') ?? '';
@@ -193,7 +237,7 @@ function hasSeparateLmHead(config: JsonObject, text: JsonObject): boolean {
 }
 
 /** A ViT-style image encoder plus its projection into the language model. */
-export function visionParams(vision: JsonObject, textHidden: number): number {
+function visionParams(vision: JsonObject, textHidden: number): number {
   // Qwen2-VL names the tower width embed_dim and uses hidden_size for the merger's output.
   const embedDim = getPositiveInt(vision, 'embed_dim');
   const width = embedDim ?? firstPositiveInt(vision, ['width', 'hidden_size']);
@@ -209,8 +253,13 @@ export function visionParams(vision: JsonObject, textHidden: number): number {
   const temporal = getPositiveInt(vision, 'temporal_patch_size') ?? 1;
   const patchEmbed = channels * patch * patch * temporal * width;
   const imageSize = getPositiveInt(vision, 'image_size');
-  const positions = getPositiveInt(vision, 'num_position_embeddings') ?? (imageSize ? Math.floor(imageSize / patch) ** 2 : 0);
-  const out = getPositiveInt(vision, 'out_hidden_size') ?? (embedDim !== undefined ? getPositiveInt(vision, 'hidden_size') : undefined) ?? textHidden;
+  const positions =
+    getPositiveInt(vision, 'num_position_embeddings') ??
+    (imageSize ? Math.floor(imageSize / patch) ** 2 : 0);
+  const out =
+    getPositiveInt(vision, 'out_hidden_size') ??
+    (embedDim !== undefined ? getPositiveInt(vision, 'hidden_size') : undefined) ??
+    textHidden;
   const merge = getPositiveInt(vision, 'spatial_merge_size');
   let projector = width * out;
   if (merge !== undefined) {
@@ -239,7 +288,9 @@ export function estimateParameters(config: JsonObject): number | undefined {
   // DeepSeek multi-token prediction layers ship with the checkpoint: a full layer, a 2h x h
   // projection, and their own copies of the embedding and head.
   const mtpCount = getPositiveInt(text, 'num_nextn_predict_layers') ?? 0;
-  const mtp = mtpCount * (layerParams(text, d, moe, gated, d.layers) + 2 * d.hidden * d.hidden + 2 * embedding);
+  const mtp =
+    mtpCount *
+    (layerParams(text, d, moe, gated, d.layers) + 2 * d.hidden * d.hidden + 2 * embedding);
   const vision = visionConfig(config);
   const visionTower = vision ? visionParams(vision, d.hidden) : 0;
   return Math.round(layers + embedding + head + mtp + visionTower);

@@ -1,7 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { headerFor } from './fixtures.ts';
-import { duplicateTensorFindings, indexFindings, layoutFindings, listSome, tokenizerFindings } from './preflight.ts';
+import {
+  indexFindings,
+  layoutFindings,
+  listSome,
+  locateTensors,
+  tokenizerFindings,
+} from './preflight.ts';
 import { parseSafetensorsHeader, parseSafetensorsIndex } from './safetensors.ts';
 
 const header = (tensors: Parameters<typeof headerFor>[0]) => {
@@ -29,28 +35,63 @@ describe('preflight', () => {
   });
 
   it('requires tokenizer files, as an error for generative models only', () => {
-    assert.deepEqual(tokenizerFindings(['config.json', 'tokenizer.json'], ['TEXT_TO_TEXT'], 'x'), []);
+    assert.deepEqual(
+      tokenizerFindings(['config.json', 'tokenizer.json'], ['TEXT_TO_TEXT'], 'x'),
+      [],
+    );
     assert.deepEqual(tokenizerFindings(['qwen.tiktoken'], ['TEXT_TO_TEXT'], 'x'), []);
     assert.equal(tokenizerFindings(['config.json'], ['TEXT_TO_TEXT'], 'x')[0]?.severity, 'error');
     assert.equal(tokenizerFindings(['config.json'], ['EMBEDDING'], 'x')[0]?.severity, 'warning');
   });
 
   it('checks the index against the shard headers', () => {
-    const index = parseSafetensorsIndex('i.json', { weight_map: { a: 's1', b: 's1', c: 's2' } });
+    const index = parseSafetensorsIndex('i.json', {
+      metadata: { total_size: 4 },
+      weight_map: { a: 's1', b: 's1', c: 's2' },
+    });
     const s1 = header([{ name: 'a', dtype: 'F32', shape: [1] }]);
-    const findings = indexFindings('i.json', index, new Map([['s1', s1]]));
-    assert.deepEqual(findings.map((f) => f.code), ['index-tensor-missing']);
-    assert.match(findings[0]?.message ?? '', /b \(s1\)/);
+    const names = (h: typeof s1) => h.tensors.map((t) => t.name);
+    const { where } = locateTensors([{ file: 'sub/s1', tensorNames: names(s1) }]);
+    const check = {
+      indexFile: 'i.json',
+      index,
+      where,
+      shardFile: (s: string) => `sub/${s}`,
+      dataBytes: 4,
+    };
+    // s2 was not read (reported as missing elsewhere): only s1's tensors are checked.
+    const findings = indexFindings({ ...check, read: new Set(['sub/s1']) });
+    assert.deepEqual(
+      findings.map((f) => f.code),
+      ['index-tensor-missing'],
+    );
+    assert.match(findings[0]?.message ?? '', /1 tensor\(s\) .*: b \(sub\/s1\)$/);
+    const s2 = header([{ name: 'c', dtype: 'F32', shape: [1] }]);
+    const all = locateTensors([
+      { file: 'sub/s1', tensorNames: names(s1) },
+      { file: 'sub/s2', tensorNames: names(s2) },
+    ]);
+    const both = indexFindings({
+      ...check,
+      where: all.where,
+      read: new Set(['sub/s1', 'sub/s2']),
+      dataBytes: 8,
+    });
+    assert.deepEqual(
+      both.map((f) => f.code),
+      ['index-tensor-missing', 'index-total-size'],
+    );
   });
 
   it('finds tensors stored twice', () => {
-    const a = header([{ name: 'w', dtype: 'F32', shape: [1] }]);
+    const located = locateTensors([
+      { file: 'x', tensorNames: ['w', 'v'] },
+      { file: 'y', tensorNames: ['w'] },
+    ]);
     assert.deepEqual(
-      duplicateTensorFindings([
-        { file: 'x', header: a },
-        { file: 'y', header: a },
-      ]).map((f) => f.code),
+      located.findings.map((f) => f.code),
       ['tensor-duplicated'],
     );
+    assert.equal(located.where.get('w'), 'x');
   });
 });

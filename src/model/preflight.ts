@@ -1,5 +1,6 @@
 // Servability checks: would a runtime (vLLM, SGLang, transformers) load this directory? Each
 // check is a pure function of what was read and returns findings; none of them throws.
+import { isGenerative } from './capabilities.ts';
 import type { SafetensorsHeader, SafetensorsIndex } from './safetensors.ts';
 import type { Finding, ModelCapability } from './types.ts';
 
@@ -13,7 +14,11 @@ export function listSome(items: readonly string[], max = 3): string {
  * The data section must be exactly the tensors, back to back: the safetensors loader rejects
  * holes, overlaps and a file size other than 8 + N + the last offset.
  */
-export function layoutFindings(file: string, header: SafetensorsHeader, fileSize: number): Finding[] {
+export function layoutFindings(
+  file: string,
+  header: SafetensorsHeader,
+  fileSize: number,
+): Finding[] {
   const findings: Finding[] = [];
   const expected = 8 + header.headerLength + header.dataLength;
   if (fileSize < expected) {
@@ -63,19 +68,62 @@ export function layoutFindings(file: string, header: SafetensorsHeader, fileSize
   return findings;
 }
 
+export interface TensorLocations {
+  /** Tensor name -> the (first) file that stores it. */
+  where: Map<string, string>;
+  /** Tensors stored in more than one file: loaders either fail or silently take one. */
+  findings: Finding[];
+}
+
+/** Where each tensor is stored, in one pass over the files; duplicates are findings. */
+export function locateTensors(
+  files: ReadonlyArray<{ file: string; tensorNames: readonly string[] }>,
+): TensorLocations {
+  const where = new Map<string, string>();
+  const duplicates: string[] = [];
+  for (const { file, tensorNames } of files) {
+    for (const name of tensorNames) {
+      const other = where.get(name);
+      if (other === undefined) where.set(name, file);
+      else duplicates.push(`${name} (${other}, ${file})`);
+    }
+  }
+  const findings: Finding[] =
+    duplicates.length === 0
+      ? []
+      : [
+          {
+            severity: 'error',
+            code: 'tensor-duplicated',
+            message: `${duplicates.length} tensor(s) are stored in more than one file: ${listSome(duplicates)}`,
+          },
+        ];
+  return { where, findings };
+}
+
+export interface IndexCheck {
+  indexFile: string;
+  index: SafetensorsIndex;
+  /** Tensor locations from the headers that were read. */
+  where: ReadonlyMap<string, string>;
+  /** The file (relative to the model directory) of a shard named by the index. */
+  shardFile: (shard: string) => string;
+  /** Files whose header was read (missing shards are reported on their own). */
+  read: ReadonlySet<string>;
+  /** Tensor bytes over the shards that were read. */
+  dataBytes: number;
+}
+
 /** The index and the shard headers agree: every tensor is where the index says. */
-export function indexFindings(
-  indexFile: string,
-  index: SafetensorsIndex,
-  headers: ReadonlyMap<string, SafetensorsHeader>,
-): Finding[] {
+export function indexFindings(check: IndexCheck): Finding[] {
+  const { indexFile, index, where, shardFile, read } = check;
   const findings: Finding[] = [];
-  const inShard = new Map<string, Set<string>>();
-  for (const [shard, header] of headers) inShard.set(shard, new Set(header.tensors.map((t) => t.name)));
   const misplaced: string[] = [];
-  for (const [tensor, shard] of index.weightMap) {
-    const names = inShard.get(shard);
-    if (names !== undefined && !names.has(tensor)) misplaced.push(`${tensor} (${shard})`);
+  // A few shards, many tensors: map each shard name to its file once.
+  const files = new Map(index.shards.map((shard) => [shard, shardFile(shard)]));
+  for (const tensor in index.weightMap) {
+    const file = files.get(index.weightMap[tensor] ?? '') ?? '';
+    if (read.has(file) && where.get(tensor) !== file) misplaced.push(`${tensor} (${file})`);
   }
   if (misplaced.length > 0) {
     findings.push({
@@ -85,40 +133,16 @@ export function indexFindings(
       file: indexFile,
     });
   }
-  const allRead = index.shards.every((s) => headers.has(s));
-  if (index.totalSize !== undefined && allRead) {
-    const bytes = [...headers.values()].reduce((sum, h) => sum + h.dataLength, 0);
-    if (bytes !== index.totalSize) {
-      findings.push({
-        severity: 'warning',
-        code: 'index-total-size',
-        message: `${indexFile}: metadata.total_size is ${index.totalSize} but the shards hold ${bytes} bytes of tensors`,
-        file: indexFile,
-      });
-    }
+  const allRead = [...files.values()].every((file) => read.has(file));
+  if (index.totalSize !== undefined && allRead && check.dataBytes !== index.totalSize) {
+    findings.push({
+      severity: 'warning',
+      code: 'index-total-size',
+      message: `${indexFile}: metadata.total_size is ${index.totalSize} but the shards hold ${check.dataBytes} bytes of tensors`,
+      file: indexFile,
+    });
   }
   return findings;
-}
-
-/** A tensor stored twice: loaders either fail or silently take one of them. */
-export function duplicateTensorFindings(files: ReadonlyArray<{ file: string; header: SafetensorsHeader }>): Finding[] {
-  const firstSeen = new Map<string, string>();
-  const duplicates: string[] = [];
-  for (const { file, header } of files) {
-    for (const t of header.tensors) {
-      const other = firstSeen.get(t.name);
-      if (other === undefined) firstSeen.set(t.name, file);
-      else duplicates.push(`${t.name} (${other}, ${file})`);
-    }
-  }
-  if (duplicates.length === 0) return [];
-  return [
-    {
-      severity: 'error',
-      code: 'tensor-duplicated',
-      message: `${duplicates.length} tensor(s) are stored in more than one file: ${listSome(duplicates)}`,
-    },
-  ];
 }
 
 const TOKENIZER_FILES = new Set([
@@ -133,7 +157,7 @@ const TOKENIZER_FILES = new Set([
   'ice_text.model',
 ]);
 
-export function isTokenizerFile(name: string): boolean {
+function isTokenizerFile(name: string): boolean {
   return TOKENIZER_FILES.has(name) || name.endsWith('.tiktoken');
 }
 
@@ -145,10 +169,9 @@ export function tokenizerFindings(
 ): Finding[] {
   for (const name of names) if (isTokenizerFile(name)) return [];
   if (capabilities.length === 0) return [];
-  const generative = capabilities.includes('TEXT_TO_TEXT') || capabilities.includes('IMAGE_TEXT_TO_TEXT');
   return [
     {
-      severity: generative ? 'error' : 'warning',
+      severity: isGenerative(capabilities) ? 'error' : 'warning',
       code: 'tokenizer-missing',
       message: `no tokenizer files in ${where} (tokenizer.json, tokenizer.model, vocab.json, vocab.txt, *.tiktoken, ...)`,
     },

@@ -62,7 +62,10 @@ describe('termination message', () => {
   it('keeps to 4 KiB by dropping findings from the end and saying how many', () => {
     const result = inspectResult(inspection(manyFindings(1000)));
     const text = terminationMessage(result);
-    assert.ok(Buffer.byteLength(text) <= TERMINATION_MESSAGE_LIMIT, String(Buffer.byteLength(text)));
+    assert.ok(
+      Buffer.byteLength(text) <= TERMINATION_MESSAGE_LIMIT,
+      String(Buffer.byteLength(text)),
+    );
     const parsed = parseInspectResult(text);
     assert.equal(parsed.truncated, true);
     assert.ok((parsed.findingsOmitted ?? 0) > 0);
@@ -84,11 +87,19 @@ describe('termination message', () => {
     const i = inspection();
     i.metadata.modelArchitecture = 'A'.repeat(10_000);
     i.metadata.diffusionPipeline = {
-      additionalComponents: Object.fromEntries(Array.from({ length: 500 }, (_, n) => [`component_${n}`, { library: 'diffusers', type: 'X' }])),
+      additionalComponents: Object.fromEntries(
+        Array.from({ length: 500 }, (_, n) => [
+          `component_${n}`,
+          { library: 'diffusers', type: 'X' },
+        ]),
+      ),
     };
     const text = terminationMessage(inspectResult(i));
     assert.ok(Buffer.byteLength(text) <= TERMINATION_MESSAGE_LIMIT);
-    assert.equal(parseInspectResult(text).ok, true);
+    const parsed = parseInspectResult(text);
+    assert.ok(parsed.ok);
+    assert.deepEqual(parsed.metadata.modelCapabilities, ['TEXT_TO_TEXT']);
+    assert.equal(parsed.metadata.modelType, 'llama');
   });
 
   it('counts bytes, not characters', () => {
@@ -98,15 +109,26 @@ describe('termination message', () => {
   });
 
   it('reports failures', () => {
-    const parsed = parseInspectResult(terminationMessage(failureResult('no-config', 'no model config in /model')));
-    assert.deepEqual(parsed, { v: 1, ok: false, reason: 'no-config', error: 'no model config in /model', findings: [] });
+    const parsed = parseInspectResult(
+      terminationMessage(failureResult('no-config', 'no model config in /model')),
+    );
+    assert.deepEqual(parsed, {
+      v: 1,
+      ok: false,
+      reason: 'no-config',
+      error: 'no model config in /model',
+      findings: [],
+    });
   });
 
   it('rejects malformed results with the field', () => {
     assert.throws(() => parseInspectResult('nope'), /not JSON/);
     assert.throws(() => parseInspectResult('{"v":1,"ok":true,"findings":[]}'), /invalid at/);
     assert.throws(
-      () => parseInspectResult(JSON.stringify({ ...inspectResult(inspection()), metadata: { maxTokens: -1 } })),
+      () =>
+        parseInspectResult(
+          JSON.stringify({ ...inspectResult(inspection()), metadata: { maxTokens: -1 } }),
+        ),
       /metadata\.maxTokens/,
     );
   });
@@ -114,10 +136,20 @@ describe('termination message', () => {
 
 describe('human table', () => {
   it('shows the metadata, sizes and findings', () => {
-    const text = renderTable(inspection([{ severity: 'error', code: 'shard-missing', message: 'a.safetensors does not exist' }]));
+    const text = renderTable(
+      inspection([
+        { severity: 'error', code: 'shard-missing', message: 'a.safetensors does not exist' },
+      ]),
+    );
     assert.match(text, /^Model {9}\/model$/m);
     assert.match(text, /^Parameters {4}8\.03B \(8,030,261,248, from safetensors headers\)$/m);
     assert.match(text, /^KV cache {6}16\.0 GiB \(131072 tokens, batch 1\)$/m);
+    assert.match(text, /^Weights {7}15\.0 GiB in 1 safetensors file\(s\)$/m);
+    const estimated = renderTable({ ...inspection(), parameterSource: 'config-estimate' });
+    assert.match(
+      estimated,
+      /^Weights {7}15\.0 GiB \(estimated from the parameter count and dtype\)$/m,
+    );
     assert.match(text, /^Preflight {5}1 error\(s\), 0 warning\(s\)$/m);
     assert.match(text, /^ {2}error {4}shard-missing {2}a\.safetensors does not exist$/m);
     assert.match(renderTable(inspection()), /^Preflight {5}ok \(no findings\)$/m);

@@ -20,7 +20,12 @@ export type InspectResult =
       dtype?: string;
       parameterCount?: number;
       parameterSource?: ModelInspection['parameterSource'];
-      memory?: { weightsBytes: number; kvCacheBytes: number; kvCacheTokens: number; totalBytes: number };
+      memory?: {
+        weightsBytes: number;
+        kvCacheBytes: number;
+        kvCacheTokens: number;
+        totalBytes: number;
+      };
       findings: Finding[];
       /** Findings left out to fit the size limit. */
       findingsOmitted?: number;
@@ -46,8 +51,12 @@ export function inspectResult(inspection: ModelInspection): InspectResult {
     layout: inspection.layout,
     metadata: inspection.metadata,
     ...(inspection.dtype !== undefined ? { dtype: inspection.dtype } : {}),
-    ...(inspection.parameterCount !== undefined ? { parameterCount: inspection.parameterCount } : {}),
-    ...(inspection.parameterSource !== undefined ? { parameterSource: inspection.parameterSource } : {}),
+    ...(inspection.parameterCount !== undefined
+      ? { parameterCount: inspection.parameterCount }
+      : {}),
+    ...(inspection.parameterSource !== undefined
+      ? { parameterSource: inspection.parameterSource }
+      : {}),
     ...(memory
       ? {
           memory: {
@@ -62,7 +71,11 @@ export function inspectResult(inspection: ModelInspection): InspectResult {
   };
 }
 
-export function failureResult(reason: FailureReason, error: string, findings: Finding[] = []): InspectResult {
+export function failureResult(
+  reason: FailureReason,
+  error: string,
+  findings: Finding[] = [],
+): InspectResult {
   return { v: 1, ok: false, reason, error, findings };
 }
 
@@ -77,7 +90,9 @@ function shortenStrings<T>(value: T, max: number): T {
   if (typeof value === 'string') return shorten(value, max) as T;
   if (Array.isArray(value)) return value.map((v: unknown) => shortenStrings(v, max)) as T;
   if (value !== null && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, shortenStrings(v, max)])) as T;
+    return Object.fromEntries(
+      Object.entries(value).map(([k, v]) => [k, shortenStrings(v, max)]),
+    ) as T;
   }
   return value;
 }
@@ -87,7 +102,10 @@ function shortenStrings<T>(value: T, max: number): T {
  * are shortened, then findings are left out from the end (warnings go first, errors are
  * sorted ahead of them) and counted in `findingsOmitted`, then all text is shortened.
  */
-export function terminationMessage(result: InspectResult, limit = TERMINATION_MESSAGE_LIMIT): string {
+export function terminationMessage(
+  result: InspectResult,
+  limit = TERMINATION_MESSAGE_LIMIT,
+): string {
   const fits = (r: InspectResult): boolean => byteLength(JSON.stringify(r)) <= limit;
   if (fits(result)) return JSON.stringify(result);
 
@@ -109,7 +127,8 @@ export function terminationMessage(result: InspectResult, limit = TERMINATION_ME
     }
     trimmed = withFirst(lo);
   }
-  for (const max of [256, 64, 16]) {
+  // 32 keeps enum values whole (IMAGE_TEXT_TO_TEXT is the longest).
+  for (const max of [256, 64, 32]) {
     if (fits(trimmed)) break;
     trimmed = { ...shortenStrings(trimmed, max), v: 1 };
   }
@@ -139,9 +158,22 @@ const MetadataSchema = z.object({
   modelFormat: NameVersionSchema.optional(),
   modelFramework: NameVersionSchema.optional(),
   modelCapabilities: z
-    .array(z.enum(['TEXT_TO_TEXT', 'EMBEDDING', 'RERANK', 'IMAGE_TEXT_TO_TEXT', 'AUDIO_TO_TEXT', 'TEXT_TO_IMAGE']))
+    .array(
+      z.enum([
+        'TEXT_TO_TEXT',
+        'EMBEDDING',
+        'RERANK',
+        'IMAGE_TEXT_TO_TEXT',
+        'AUDIO_TO_TEXT',
+        'TEXT_TO_IMAGE',
+      ]),
+    )
     .optional(),
-  maxTokens: z.int().min(0).max(2 ** 31 - 1).optional(),
+  maxTokens: z
+    .int()
+    .min(0)
+    .max(2 ** 31 - 1)
+    .optional(),
   modelParameterSize: z.string().optional(),
   quantization: z.string().optional(),
   diffusionPipeline: z
@@ -197,14 +229,19 @@ export function parseInspectResult(text: string): InspectResult {
   try {
     json = JSON.parse(text);
   } catch (err) {
-    throw new Error(`model inspect result is not JSON: ${err instanceof Error ? err.message : String(err)}`, {
-      cause: err,
-    });
+    throw new Error(
+      `model inspect result is not JSON: ${err instanceof Error ? err.message : String(err)}`,
+      {
+        cause: err,
+      },
+    );
   }
   const parsed = InspectResultSchema.safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new Error(`model inspect result is invalid at ${issue?.path.join('.') || '(root)'}: ${issue?.message ?? 'unknown'}`);
+    throw new Error(
+      `model inspect result is invalid at ${issue?.path.join('.') || '(root)'}: ${issue?.message ?? 'unknown'}`,
+    );
   }
   return parsed.data;
 }
@@ -220,33 +257,51 @@ function nameVersion(nv: { name: string; version?: string } | undefined): string
   return nv && (nv.version ? `${nv.name} ${nv.version}` : nv.name);
 }
 
-function weightsText(human: string, files: number): string {
-  return files > 0 ? `${human} in ${files} safetensors file(s)` : `${human} (estimated from the parameter count and dtype)`;
+/** Exact weights come from the headers; otherwise from the parameter count and dtype. */
+function weightsText(inspection: ModelInspection, human: string): string {
+  return inspection.parameterSource === 'safetensors'
+    ? `${human} in ${inspection.weightFiles.length} safetensors file(s)`
+    : `${human} (estimated from the parameter count and dtype)`;
 }
 
 export function renderTable(inspection: ModelInspection): string {
   const m = inspection.metadata;
   const count = inspection.parameterCount;
-  const source = inspection.parameterSource === 'safetensors' ? 'from safetensors headers' : 'estimated from the config';
+  const source =
+    inspection.parameterSource === 'safetensors'
+      ? 'from safetensors headers'
+      : 'estimated from the config';
   const mem = inspection.memory;
   const lines = [
     ...row('Model', inspection.path),
     ...row('Config', `${inspection.configFile} (${inspection.layout})`),
     ...row('Type', m.modelType),
     ...row('Architecture', m.modelArchitecture),
-    ...row('Pipeline', m.diffusionPipeline?.className === m.modelArchitecture ? undefined : m.diffusionPipeline?.className),
+    ...row(
+      'Pipeline',
+      m.diffusionPipeline?.className === m.modelArchitecture
+        ? undefined
+        : m.diffusionPipeline?.className,
+    ),
     ...row('Capabilities', m.modelCapabilities?.join(', ')),
     ...row('Context', m.maxTokens !== undefined ? `${m.maxTokens} tokens` : undefined),
     ...row(
       'Parameters',
-      count !== undefined ? `${m.modelParameterSize ?? ''} (${count.toLocaleString('en-US')}, ${source})` : undefined,
+      count !== undefined
+        ? `${m.modelParameterSize ?? ''} (${count.toLocaleString('en-US')}, ${source})`
+        : undefined,
     ),
     ...row('Dtype', inspection.dtype),
     ...row('Quantization', m.quantization),
     ...row('Format', nameVersion(m.modelFormat)),
     ...row('Framework', nameVersion(m.modelFramework)),
-    ...row('Weights', mem ? weightsText(mem.weightsHuman, inspection.weightFiles.length) : undefined),
-    ...row('KV cache', mem && mem.kvCacheTokens > 0 ? `${mem.kvCacheHuman} (${mem.kvCacheTokens} tokens, batch 1)` : undefined),
+    ...row('Weights', mem ? weightsText(inspection, mem.weightsHuman) : undefined),
+    ...row(
+      'KV cache',
+      mem && mem.kvCacheTokens > 0
+        ? `${mem.kvCacheHuman} (${mem.kvCacheTokens} tokens, batch 1)`
+        : undefined,
+    ),
     ...row('Memory', mem ? `${mem.totalHuman} (weights + KV cache; an estimate)` : undefined),
   ];
   lines.push('');
@@ -257,7 +312,8 @@ export function renderTable(inspection: ModelInspection): string {
   } else {
     lines.push(`Preflight     ${errors} error(s), ${warnings} warning(s)`);
     const width = Math.max(...inspection.findings.map((f) => f.code.length));
-    for (const f of inspection.findings) lines.push(`  ${f.severity.padEnd(8)} ${f.code.padEnd(width)}  ${f.message}`);
+    for (const f of inspection.findings)
+      lines.push(`  ${f.severity.padEnd(8)} ${f.code.padEnd(width)}  ${f.message}`);
   }
   return `${lines.join('\n')}\n`;
 }

@@ -56,11 +56,16 @@ describe('safetensors header reader', () => {
     const prefix = Buffer.alloc(8);
     prefix.writeBigUInt64LE(200n * 1024n * 1024n);
     await writeFile(file, prefix);
-    await rejectsWith(read('huge.safetensors'), /huge\.safetensors: header length 209715200 exceeds the 104857600-byte limit/);
+    await rejectsWith(
+      read('huge.safetensors'),
+      /huge\.safetensors: header length 209715200 exceeds the 104857600-byte limit/,
+    );
   });
 
   it('honours a configured bound', async () => {
-    await writeSafetensors(path.join(dir, 'small.safetensors'), [{ name: 'x', dtype: 'F32', shape: [1] }]);
+    await writeSafetensors(path.join(dir, 'small.safetensors'), [
+      { name: 'x', dtype: 'F32', shape: [1] },
+    ]);
     await rejectsWith(read('small.safetensors', 16), /exceeds the 16-byte limit/);
   });
 
@@ -81,8 +86,14 @@ describe('safetensors header reader', () => {
   it('rejects a header that runs past the end of the file (truncated)', async () => {
     const prefix = Buffer.alloc(8);
     prefix.writeBigUInt64LE(100n);
-    await writeFile(path.join(dir, 'cut.safetensors'), Buffer.concat([prefix, Buffer.from('{"a":')]));
-    await rejectsWith(read('cut.safetensors'), /header length 100 runs past the end of the 13-byte file/);
+    await writeFile(
+      path.join(dir, 'cut.safetensors'),
+      Buffer.concat([prefix, Buffer.from('{"a":')]),
+    );
+    await rejectsWith(
+      read('cut.safetensors'),
+      /header length 100 runs past the end of the 13-byte file/,
+    );
   });
 
   it('rejects a header that is not JSON, or not UTF-8', async () => {
@@ -90,7 +101,10 @@ describe('safetensors header reader', () => {
     const prefix = Buffer.alloc(8);
     prefix.writeBigUInt64LE(BigInt(bad.length));
     await writeFile(path.join(dir, 'notjson.safetensors'), Buffer.concat([prefix, bad]));
-    await rejectsWith(read('notjson.safetensors'), /notjson\.safetensors: header is not valid JSON/);
+    await rejectsWith(
+      read('notjson.safetensors'),
+      /notjson\.safetensors: header is not valid JSON/,
+    );
     const latin1 = Buffer.from([0x7b, 0x22, 0xff, 0x22, 0x3a, 0x31, 0x7d]);
     prefix.writeBigUInt64LE(BigInt(latin1.length));
     await writeFile(path.join(dir, 'latin1.safetensors'), Buffer.concat([prefix, latin1]));
@@ -109,27 +123,70 @@ describe('safetensors header reader', () => {
         { 'model.w': { dtype: 'F32', shape, data_offsets: [0, 4] } },
         4,
       );
-      await rejectsWith(read(`${name}.safetensors`), /tensor "model\.w": shape .* not a non-negative integer/);
+      await rejectsWith(
+        read(`${name}.safetensors`),
+        /tensor "model\.w": shape .* not a non-negative integer/,
+      );
     }
   });
 
   it('rejects shapes whose element count overflows', async () => {
     const shape = [2 ** 30, 2 ** 30, 2 ** 30];
-    await writeRawSafetensors(path.join(dir, 'overflow.safetensors'), { w: { dtype: 'F32', shape, data_offsets: [0, 4] } }, 4);
-    await rejectsWith(read('overflow.safetensors'), /tensor "w": shape \[1073741824,1073741824,1073741824\] overflows/);
+    await writeRawSafetensors(
+      path.join(dir, 'overflow.safetensors'),
+      { w: { dtype: 'F32', shape, data_offsets: [0, 4] } },
+      4,
+    );
+    await rejectsWith(
+      read('overflow.safetensors'),
+      /tensor "w": shape \[1073741824,1073741824,1073741824\] overflows/,
+    );
+    // Elements fit, but their bits do not.
+    const wide = [2 ** 26, 2 ** 26];
+    await writeRawSafetensors(
+      path.join(dir, 'bits.safetensors'),
+      { w: { dtype: 'F64', shape: wide, data_offsets: [0, 8] } },
+      8,
+    );
+    await rejectsWith(
+      read('bits.safetensors'),
+      /tensor "w": shape \[67108864,67108864\] overflows \(F64 data over 2\^53 bits\)/,
+    );
   });
 
   it('rejects data offsets that do not match the dtype and shape', async () => {
-    await writeRawSafetensors(path.join(dir, 'span.safetensors'), { w: { dtype: 'F32', shape: [2], data_offsets: [0, 4] } }, 4);
-    await rejectsWith(read('span.safetensors'), /data_offsets \[0, 4\] span 4 bytes, but F32\[2\] needs 8/);
-    await writeRawSafetensors(path.join(dir, 'rev.safetensors'), { w: { dtype: 'F32', shape: [1], data_offsets: [8, 4] } }, 8);
+    await writeRawSafetensors(
+      path.join(dir, 'span.safetensors'),
+      { w: { dtype: 'F32', shape: [2], data_offsets: [0, 4] } },
+      4,
+    );
+    await rejectsWith(
+      read('span.safetensors'),
+      /data_offsets \[0, 4\] span 4 bytes, but F32\[2\] needs 8/,
+    );
+    await writeRawSafetensors(
+      path.join(dir, 'rev.safetensors'),
+      { w: { dtype: 'F32', shape: [1], data_offsets: [8, 4] } },
+      8,
+    );
     await rejectsWith(read('rev.safetensors'), /end before they begin/);
-    await writeRawSafetensors(path.join(dir, 'neg-off.safetensors'), { w: { dtype: 'F32', shape: [1], data_offsets: [-4, 0] } }, 8);
-    await rejectsWith(read('neg-off.safetensors'), /data_offsets \[-4,0\] is not a pair of non-negative integers/);
+    await writeRawSafetensors(
+      path.join(dir, 'neg-off.safetensors'),
+      { w: { dtype: 'F32', shape: [1], data_offsets: [-4, 0] } },
+      8,
+    );
+    await rejectsWith(
+      read('neg-off.safetensors'),
+      /data_offsets \[-4,0\] is not a pair of non-negative integers/,
+    );
   });
 
   it('rejects unknown dtypes and malformed entries', async () => {
-    await writeRawSafetensors(path.join(dir, 'dtype.safetensors'), { w: { dtype: 'F128', shape: [1], data_offsets: [0, 16] } }, 16);
+    await writeRawSafetensors(
+      path.join(dir, 'dtype.safetensors'),
+      { w: { dtype: 'F128', shape: [1], data_offsets: [0, 16] } },
+      16,
+    );
     await rejectsWith(read('dtype.safetensors'), /tensor "w": unknown dtype "F128"/);
     await writeRawSafetensors(path.join(dir, 'entry.safetensors'), { w: [1, 2] }, 0);
     await rejectsWith(read('entry.safetensors'), /tensor "w": expected an object/);
@@ -144,11 +201,16 @@ describe('safetensors header reader', () => {
   });
 
   it('rejects a header that is not an object', () => {
-    assert.throws(() => parseSafetensorsHeader('a.safetensors', 2, []), /a\.safetensors: header is not a JSON object/);
+    assert.throws(
+      () => parseSafetensorsHeader('a.safetensors', 2, []),
+      /a\.safetensors: header is not a JSON object/,
+    );
   });
 
   it('round-trips the fixture helper', () => {
-    const { header, parameters, dataLength } = headerFor([{ name: 'w', dtype: 'F16', shape: [2, 3] }]);
+    const { header, parameters, dataLength } = headerFor([
+      { name: 'w', dtype: 'F16', shape: [2, 3] },
+    ]);
     const parsed = parseSafetensorsHeader('x', 10, header);
     assert.equal(parsed.parameterCount, parameters);
     assert.equal(parsed.dataLength, dataLength);
@@ -162,13 +224,19 @@ describe('safetensors index', () => {
       weight_map: { a: 's1', b: 's2', c: 's1' },
     });
     assert.deepEqual(index.shards, ['s1', 's2']);
-    assert.equal(index.weightMap.get('c'), 's1');
+    assert.equal(index.weightMap.c, 's1');
     assert.equal(index.totalSize, 100);
   });
 
   it('names the field of a malformed index', () => {
-    assert.throws(() => parseSafetensorsIndex('i.json', { metadata: {} }), /i\.json: weight_map is missing or not an object/);
-    assert.throws(() => parseSafetensorsIndex('i.json', { weight_map: { a: 3 } }), /weight_map\["a"\] is not a file name/);
+    assert.throws(
+      () => parseSafetensorsIndex('i.json', { metadata: {} }),
+      /i\.json: weight_map is missing or not an object/,
+    );
+    assert.throws(
+      () => parseSafetensorsIndex('i.json', { weight_map: { a: 3 } }),
+      /weight_map\["a"\] is not a file name/,
+    );
     assert.throws(() => parseSafetensorsIndex('i.json', 'x'), /index is not a JSON object/);
   });
 });

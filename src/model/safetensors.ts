@@ -2,7 +2,8 @@
 // header length N, N bytes of JSON ({name: {dtype, shape, data_offsets}, __metadata__}), then
 // the tensor data; offsets are relative to the end of the header. Only the first 8 + N bytes
 // are ever read, and N is bounded, so that a corrupt or hostile file cannot exhaust memory.
-import { open } from 'node:fs/promises';
+import { close, open, read } from 'node:fs';
+import { promisify } from 'node:util';
 import { isJsonObject } from './json.ts';
 
 /** Bits per element of each safetensors dtype. */
@@ -62,8 +63,6 @@ export class SafetensorsError extends Error {
   }
 }
 
-const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
-
 function isNonNegativeInt(value: unknown): value is number {
   return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
 }
@@ -78,45 +77,61 @@ function parseTensor(file: string, name: string, value: unknown): TensorInfo {
     return fail(`unknown dtype ${JSON.stringify(dtype)}`);
   }
   if (!Array.isArray(shape)) return fail('shape is not an array');
-  let elements = 1n;
+  // Plain numbers are exact while every partial product stays a safe integer; a product past
+  // 2^53 rounds to an unsafe value, so the check cannot miss an overflow.
+  let elements = 1;
   for (const dim of shape) {
-    if (!isNonNegativeInt(dim)) return fail(`shape ${JSON.stringify(shape)} has a dimension that is not a non-negative integer`);
-    elements *= BigInt(dim);
+    if (!isNonNegativeInt(dim))
+      return fail(
+        `shape ${JSON.stringify(shape)} has a dimension that is not a non-negative integer`,
+      );
+    elements *= dim;
+    if (!Number.isSafeInteger(elements))
+      return fail(`shape ${JSON.stringify(shape)} overflows (more than 2^53 elements)`);
   }
-  if (elements > MAX_SAFE) return fail(`shape ${JSON.stringify(shape)} overflows (${elements} elements)`);
   if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every(isNonNegativeInt)) {
     return fail(`data_offsets ${JSON.stringify(offsets)} is not a pair of non-negative integers`);
   }
   const [begin, end] = offsets as [number, number];
   if (end < begin) return fail(`data_offsets [${begin}, ${end}] end before they begin`);
-  const bits = elements * BigInt(DTYPE_BITS[dtype] ?? 0);
-  const bytes = (bits + 7n) / 8n;
-  if (BigInt(end - begin) !== bytes) {
-    return fail(`data_offsets [${begin}, ${end}] span ${end - begin} bytes, but ${dtype}${JSON.stringify(shape)} needs ${bytes}`);
+  const bits = elements * (DTYPE_BITS[dtype] ?? 0);
+  if (!Number.isSafeInteger(bits))
+    return fail(`shape ${JSON.stringify(shape)} overflows (${dtype} data over 2^53 bits)`);
+  const bytes = Math.ceil(bits / 8);
+  if (end - begin !== bytes) {
+    return fail(
+      `data_offsets [${begin}, ${end}] span ${end - begin} bytes, but ${dtype}${JSON.stringify(shape)} needs ${bytes}`,
+    );
   }
-  return { name, dtype, shape: shape as number[], elements: Number(elements), begin, end };
+  return { name, dtype, shape: shape as number[], elements, begin, end };
 }
 
 /** Validates a parsed header (pure). Throws SafetensorsError naming `file` and the field. */
-export function parseSafetensorsHeader(file: string, headerLength: number, json: unknown): SafetensorsHeader {
+export function parseSafetensorsHeader(
+  file: string,
+  headerLength: number,
+  json: unknown,
+): SafetensorsHeader {
   if (!isJsonObject(json)) throw new SafetensorsError(file, 'header is not a JSON object');
   const tensors: TensorInfo[] = [];
   let metadata: Record<string, string> = {};
-  let total = 0n;
+  let total = 0;
   let dataLength = 0;
   for (const [name, value] of Object.entries(json)) {
     if (name === '__metadata__') {
-      if (value !== null && !isJsonObject(value)) throw new SafetensorsError(file, '__metadata__ is not an object');
+      if (value !== null && !isJsonObject(value))
+        throw new SafetensorsError(file, '__metadata__ is not an object');
       metadata = Object.fromEntries(Object.entries(value ?? {}).map(([k, v]) => [k, String(v)]));
       continue;
     }
     const tensor = parseTensor(file, name, value);
     tensors.push(tensor);
-    total += BigInt(tensor.elements);
+    total += tensor.elements;
+    if (!Number.isSafeInteger(total))
+      throw new SafetensorsError(file, 'parameter count overflows (more than 2^53)');
     dataLength = Math.max(dataLength, tensor.end);
   }
-  if (total > MAX_SAFE) throw new SafetensorsError(file, `parameter count overflows (${total})`);
-  return { headerLength, tensors, metadata, parameterCount: Number(total), dataLength };
+  return { headerLength, tensors, metadata, parameterCount: total, dataLength };
 }
 
 /**
@@ -152,6 +167,12 @@ export interface ReadHeaderOptions {
   budget?: ByteBudget;
 }
 
+// The callback API costs less per call than FileHandle, which shows over thousands of shards.
+const openFile = promisify(open);
+const readFile = promisify(read);
+const closeFile = promisify(close);
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
 /**
  * Reads and validates the header of one safetensors file: exactly 8 bytes, then exactly N.
  * `file` names it in errors; `size` is its size in bytes (from stat).
@@ -163,35 +184,51 @@ export async function readSafetensorsHeader(
   options: ReadHeaderOptions = {},
 ): Promise<SafetensorsHeader> {
   const maxHeaderBytes = options.maxHeaderBytes ?? DEFAULT_MAX_HEADER_BYTES;
-  if (size < 8) throw new SafetensorsError(file, `file is ${size} bytes, too short for the 8-byte header length`);
-  const handle = await open(realPath, 'r');
+  if (size < 8)
+    throw new SafetensorsError(
+      file,
+      `file is ${size} bytes, too short for the 8-byte header length`,
+    );
+  const fd = await openFile(realPath, 'r');
   try {
     const prefix = Buffer.alloc(8);
-    const { bytesRead } = await handle.read(prefix, 0, 8, 0);
-    if (bytesRead < 8) throw new SafetensorsError(file, 'file ended inside the 8-byte header length');
+    const { bytesRead } = await readFile(fd, prefix, 0, 8, 0);
+    if (bytesRead < 8)
+      throw new SafetensorsError(file, 'file ended inside the 8-byte header length');
     const length = prefix.readBigUInt64LE(0);
     if (length > BigInt(maxHeaderBytes)) {
-      throw new SafetensorsError(file, `header length ${length} exceeds the ${maxHeaderBytes}-byte limit`);
+      throw new SafetensorsError(
+        file,
+        `header length ${length} exceeds the ${maxHeaderBytes}-byte limit`,
+      );
     }
     const n = Number(length);
-    if (8 + n > size) throw new SafetensorsError(file, `header length ${n} runs past the end of the ${size}-byte file`);
+    if (8 + n > size)
+      throw new SafetensorsError(
+        file,
+        `header length ${n} runs past the end of the ${size}-byte file`,
+      );
     await options.budget?.acquire(n);
     try {
       const header = Buffer.alloc(n);
-      const read = await handle.read(header, 0, n, 8);
-      if (read.bytesRead < n) throw new SafetensorsError(file, `file ended inside the ${n}-byte header`);
+      const body = await readFile(fd, header, 0, n, 8);
+      if (body.bytesRead < n)
+        throw new SafetensorsError(file, `file ended inside the ${n}-byte header`);
       let json: unknown;
       try {
-        json = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(header));
+        json = JSON.parse(UTF8.decode(header));
       } catch (err) {
-        throw new SafetensorsError(file, `header is not valid JSON (${err instanceof Error ? err.message : String(err)})`);
+        throw new SafetensorsError(
+          file,
+          `header is not valid JSON (${err instanceof Error ? err.message : String(err)})`,
+        );
       }
       return parseSafetensorsHeader(file, n, json);
     } finally {
       options.budget?.release(n);
     }
   } finally {
-    await handle.close();
+    await closeFile(fd);
   }
 }
 
@@ -205,7 +242,7 @@ export function encodeSafetensorsHeader(header: Record<string, unknown>): Buffer
 
 export interface SafetensorsIndex {
   /** Tensor name -> shard file name (relative to the index's folder). */
-  weightMap: Map<string, string>;
+  weightMap: Readonly<Record<string, string>>;
   /** Shard file names, each once, in first-mention order. */
   shards: string[];
   /** `metadata.total_size`: bytes of all tensors, when given. */
@@ -216,20 +253,21 @@ export interface SafetensorsIndex {
 export function parseSafetensorsIndex(file: string, json: unknown): SafetensorsIndex {
   if (!isJsonObject(json)) throw new SafetensorsError(file, 'index is not a JSON object');
   const map = json.weight_map;
-  if (!isJsonObject(map)) throw new SafetensorsError(file, 'weight_map is missing or not an object');
-  const weightMap = new Map<string, string>();
+  if (!isJsonObject(map))
+    throw new SafetensorsError(file, 'weight_map is missing or not an object');
+  // for-in over the parsed object: large indexes (100k tensors) make Map copies noticeable.
   const shards = new Set<string>();
-  for (const [tensor, shard] of Object.entries(map)) {
+  for (const tensor in map) {
+    const shard = map[tensor];
     if (typeof shard !== 'string' || shard === '') {
       throw new SafetensorsError(file, `weight_map["${tensor}"] is not a file name`);
     }
-    weightMap.set(tensor, shard);
     shards.add(shard);
   }
   const metadata = json.metadata;
   const totalSize = isJsonObject(metadata) ? metadata.total_size : undefined;
   return {
-    weightMap,
+    weightMap: map as Record<string, string>,
     shards: [...shards],
     ...(isNonNegativeInt(totalSize) ? { totalSize } : {}),
   };

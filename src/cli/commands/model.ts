@@ -5,14 +5,16 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { UserError, errorMessage } from '../../errors.ts';
-import { NotAModelError, inspectModel, type InspectOptions } from '../../model/inspect.ts';
 import {
+  NotAModelError,
   failureResult,
+  inspectModel,
   inspectResult,
   renderTable,
   terminationMessage,
+  type InspectOptions,
   type InspectResult,
-} from '../../model/report.ts';
+} from '../../model/index.ts';
 import { writeLine, type CliIo } from '../io.ts';
 
 const USAGE = `Usage: nbv model inspect DIR [options]
@@ -76,7 +78,9 @@ function parseInspectArgs(argv: string[], io: CliIo): InspectArgs | 'help' {
   const { values, positionals } = parsed;
   if (values.help) return 'help';
   if (positionals.length !== 1 || positionals[0] === undefined) {
-    throw new UserError(`inspect takes one directory, got ${positionals.length} arguments (see nbv model --help)`);
+    throw new UserError(
+      `inspect takes one directory, got ${positionals.length} arguments (see nbv model --help)`,
+    );
   }
   const maxHeaderBytes = positiveInt('max-header-bytes', values['max-header-bytes']);
   const searchDepth = positiveInt('search-depth', values['search-depth']);
@@ -112,14 +116,18 @@ async function inspectCommand(argv: string[], io: CliIo): Promise<number> {
     inspection = await inspectModel(args.dir, args.options);
   } catch (err) {
     if (err instanceof NotAModelError) {
-      await writeTermination(args.terminationMessage, failureResult(err.reason, err.message, err.findings));
-      if (args.json) writeLine(io.stdout, JSON.stringify(failureResult(err.reason, err.message, err.findings), null, 2));
+      const failure = failureResult(err.reason, err.message, err.findings);
+      await writeTermination(args.terminationMessage, failure);
+      if (args.json) writeLine(io.stdout, JSON.stringify(failure, null, 2));
       writeLine(io.stderr, `nbv model inspect: ${err.message}`);
       for (const f of err.findings) writeLine(io.stderr, `  ${f.severity} ${f.code}: ${f.message}`);
       return 1;
     }
     // Still tell the controller why, then let the CLI report the internal error.
-    await writeTermination(args.terminationMessage, failureResult('internal-error', errorMessage(err))).catch(() => {});
+    await writeTermination(
+      args.terminationMessage,
+      failureResult('internal-error', errorMessage(err)),
+    ).catch(() => {});
     throw err;
   }
   await writeTermination(args.terminationMessage, inspectResult(inspection));
