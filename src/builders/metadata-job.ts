@@ -89,7 +89,7 @@ export function buildMetadataJob(
               ],
               resources: {
                 requests: { cpu: '50m', memory: '64Mi' },
-                limits: { cpu: '500m', memory: '256Mi' },
+                limits: { cpu: '500m', memory: '512Mi' },
               },
               securityContext: {
                 ...restrictedContainerSecurityContext(),
