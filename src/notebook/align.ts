@@ -1,7 +1,10 @@
 // Sequence alignment: Myers' O((N+M)·D) diff for the common subsequence, then pairing of what
 // lies between the common runs by similarity. Cells and diff lines both use it.
 
-export type Step = { op: 'equal' | 'change'; a: number; b: number } | { op: 'delete'; a: number } | { op: 'insert'; b: number };
+export type Step =
+  | { op: 'equal' | 'change'; a: number; b: number }
+  | { op: 'delete'; a: number }
+  | { op: 'insert'; b: number };
 
 /** Edit distance beyond which Myers gives up and the middle is one block of deletes and inserts. */
 const MAX_EDITS = 4000;
@@ -24,7 +27,13 @@ export function myers<T>(a: readonly T[], b: readonly T[]): Step[] {
   return [...head, ...middle(a, b, start, endA, endB), ...tail];
 }
 
-function middle<T>(a: readonly T[], b: readonly T[], off: number, endA: number, endB: number): Step[] {
+function middle<T>(
+  a: readonly T[],
+  b: readonly T[],
+  off: number,
+  endA: number,
+  endB: number,
+): Step[] {
   const n = endA - off;
   const m = endB - off;
   const max = Math.min(n + m, MAX_EDITS);
@@ -35,7 +44,10 @@ function middle<T>(a: readonly T[], b: readonly T[], off: number, endA: number, 
   for (let d = 0; d <= max && found < 0; d++) {
     trace.push(v.slice(max - d, max + d + 1));
     for (let k = -d; k <= d; k += 2) {
-      let x = k === -d || (k !== d && (v[max + k - 1] as number) < (v[max + k + 1] as number)) ? (v[max + k + 1] as number) : (v[max + k - 1] as number) + 1;
+      let x =
+        k === -d || (k !== d && (v[max + k - 1] as number) < (v[max + k + 1] as number))
+          ? (v[max + k + 1] as number)
+          : (v[max + k - 1] as number) + 1;
       let y = x - k;
       while (x < n && y < m && a[off + x] === b[off + y]) {
         x++;
@@ -124,9 +136,17 @@ export function align<T>(
   return out;
 }
 
-function pairBlock(dels: number[], ins: number[], sim: (a: number, b: number) => number, threshold: number): Step[] {
+function pairBlock(
+  dels: number[],
+  ins: number[],
+  sim: (a: number, b: number) => number,
+  threshold: number,
+): Step[] {
   if (dels.length === 0 || ins.length === 0) {
-    return [...dels.map((a): Step => ({ op: 'delete', a })), ...ins.map((b): Step => ({ op: 'insert', b }))];
+    return [
+      ...dels.map((a): Step => ({ op: 'delete', a })),
+      ...ins.map((b): Step => ({ op: 'insert', b })),
+    ];
   }
   const n = dels.length;
   const m = ins.length;
@@ -135,7 +155,8 @@ function pairBlock(dels: number[], ins: number[], sim: (a: number, b: number) =>
     for (let i = 0; i < Math.max(n, m); i++) {
       const a = dels[i];
       const b = ins[i];
-      if (a !== undefined && b !== undefined && sim(a, b) >= threshold) steps.push({ op: 'change', a, b });
+      if (a !== undefined && b !== undefined && sim(a, b) >= threshold)
+        steps.push({ op: 'change', a, b });
       else {
         if (a !== undefined) steps.push({ op: 'delete', a });
         if (b !== undefined) steps.push({ op: 'insert', b });
@@ -152,7 +173,11 @@ function pairBlock(dels: number[], ins: number[], sim: (a: number, b: number) =>
       const s = sim(dels[i] as number, ins[j] as number);
       pairSim[i * m + j] = s;
       const pair = s >= threshold ? s + (score[at(i + 1, j + 1)] as number) : -1;
-      score[at(i, j)] = Math.max(pair, score[at(i + 1, j)] as number, score[at(i, j + 1)] as number);
+      score[at(i, j)] = Math.max(
+        pair,
+        score[at(i + 1, j)] as number,
+        score[at(i, j + 1)] as number,
+      );
     }
   }
   const steps: Step[] = [];

@@ -41,10 +41,16 @@ export function cellFlags(cell: Cell): CellFlags {
     skip: tags.includes('nbval-skip') || hasMarker(source, 'NBVAL_SKIP'),
     ignoreOutput: tags.includes('nbval-ignore-output') || hasMarker(source, 'NBVAL_IGNORE_OUTPUT'),
     raisesException:
-      tags.includes('raises-exception') || tags.includes('nbval-raises-exception') || hasMarker(source, 'NBVAL_RAISES_EXCEPTION'),
+      tags.includes('raises-exception') ||
+      tags.includes('nbval-raises-exception') ||
+      hasMarker(source, 'NBVAL_RAISES_EXCEPTION'),
   };
 }
 
 export function mergeFlags(a: CellFlags, b: CellFlags): CellFlags {
-  return { skip: a.skip || b.skip, ignoreOutput: a.ignoreOutput || b.ignoreOutput, raisesException: a.raisesException || b.raisesException };
+  return {
+    skip: a.skip || b.skip,
+    ignoreOutput: a.ignoreOutput || b.ignoreOutput,
+    raisesException: a.raisesException || b.raisesException,
+  };
 }

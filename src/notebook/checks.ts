@@ -37,7 +37,9 @@ function firstLine(text: string, pattern?: RegExp): string {
 }
 
 function valueOf(cell: Cell): { info?: ValueInfo; plain?: string } {
-  const results = (cell.outputs ?? []).filter((o): o is DataOutput => o.output_type === 'execute_result' || o.output_type === 'display_data');
+  const results = (cell.outputs ?? []).filter(
+    (o): o is DataOutput => o.output_type === 'execute_result' || o.output_type === 'display_data',
+  );
   const last = results.find((o) => o.output_type === 'execute_result') ?? results.at(-1);
   if (!last) return {};
   const plain = last.data['text/plain'];
@@ -68,23 +70,36 @@ export function shapeMatches(expected: string, shape: readonly number[]): boolea
 
 function checkExpected(spec: ExpectedOutput, entry: IndexedCell | undefined): string[] {
   if (!entry) return [`cell ${spec.cell} does not exist`];
-  if (entry.cell.cell_type !== 'code') return [`cell ${spec.cell} is a ${entry.cell.cell_type} cell, not a code cell`];
+  if (entry.cell.cell_type !== 'code')
+    return [`cell ${spec.cell} is a ${entry.cell.cell_type} cell, not a code cell`];
   const problems: string[] = [];
   const { info, plain } = valueOf(entry.cell);
   const noValue = 'has no result value to check (its last line is not an expression)';
   if (spec.type !== undefined) {
     if (!info?.types) problems.push(`expected type ${spec.type} but the cell ${noValue}`);
-    else if (!typeMatches(spec.type, info.types)) problems.push(`expected type ${spec.type}, got ${info.types[0]}`);
+    else if (!typeMatches(spec.type, info.types))
+      problems.push(`expected type ${spec.type}, got ${info.types[0]}`);
   }
   if (spec.shape !== undefined) {
     if (!info?.shape) problems.push(`expected shape ${spec.shape} but the result has no shape`);
-    else if (!shapeMatches(spec.shape, info.shape)) problems.push(`expected shape ${spec.shape}, got ${info.shape.join(',')}`);
+    else if (!shapeMatches(spec.shape, info.shape))
+      problems.push(`expected shape ${spec.shape}, got ${info.shape.join(',')}`);
   }
   if (spec.minValue !== undefined || spec.maxValue !== undefined) {
-    const value = typeof info?.value === 'number' ? info.value : plain !== undefined ? Number(plain.trim()) : Number.NaN;
-    if (!Number.isFinite(value)) problems.push(`expected a number in [${spec.minValue ?? '-∞'}, ${spec.maxValue ?? '∞'}] but the cell ${plain === undefined ? noValue : `shows ${truncateEnd(plain, 80)}`}`);
-    else if (spec.minValue !== undefined && value < Number(spec.minValue)) problems.push(`value ${value} is below minValue ${spec.minValue}`);
-    else if (spec.maxValue !== undefined && value > Number(spec.maxValue)) problems.push(`value ${value} is above maxValue ${spec.maxValue}`);
+    const value =
+      typeof info?.value === 'number'
+        ? info.value
+        : plain !== undefined
+          ? Number(plain.trim())
+          : Number.NaN;
+    if (!Number.isFinite(value))
+      problems.push(
+        `expected a number in [${spec.minValue ?? '-∞'}, ${spec.maxValue ?? '∞'}] but the cell ${plain === undefined ? noValue : `shows ${truncateEnd(plain, 80)}`}`,
+      );
+    else if (spec.minValue !== undefined && value < Number(spec.minValue))
+      problems.push(`value ${value} is below minValue ${spec.minValue}`);
+    else if (spec.maxValue !== undefined && value > Number(spec.maxValue))
+      problems.push(`value ${value} is above maxValue ${spec.maxValue}`);
   }
   if (spec.notEmpty) {
     const empty = info?.empty ?? outputText(entry.cell.outputs ?? []).trim() === '';
@@ -101,21 +116,41 @@ export function validationChecks(executed: Notebook, config: ValidationConfig): 
   for (const { index, cell } of cells) {
     if (cell.cell_type !== 'code' || (!stderr && !warnings)) continue;
     const text = stderrText(cell);
-    if (stderr && text.trim() !== '') failures.push({ cellIndex: index, check: 'failOnStderr', message: `wrote to stderr: ${firstLine(text)}` });
-    else if (warnings && WARNING.test(text)) failures.push({ cellIndex: index, check: 'failOnWarnings', message: `emitted a warning: ${firstLine(text, WARNING)}` });
+    if (stderr && text.trim() !== '')
+      failures.push({
+        cellIndex: index,
+        check: 'failOnStderr',
+        message: `wrote to stderr: ${firstLine(text)}`,
+      });
+    else if (warnings && WARNING.test(text))
+      failures.push({
+        cellIndex: index,
+        check: 'failOnWarnings',
+        message: `emitted a warning: ${firstLine(text, WARNING)}`,
+      });
   }
   for (const spec of config.expectedOutputs ?? []) {
-    for (const message of checkExpected(spec, cells[spec.cell])) failures.push({ cellIndex: spec.cell, check: 'expectedOutputs', message });
+    for (const message of checkExpected(spec, cells[spec.cell]))
+      failures.push({ cellIndex: spec.cell, check: 'expectedOutputs', message });
   }
   return failures;
 }
 
 /** Marks the cells that failed a check; a cell that already failed keeps its own error. */
-export function applyChecks(results: CellResult[], failures: readonly CheckFailure[]): CellResult[] {
+export function applyChecks(
+  results: CellResult[],
+  failures: readonly CheckFailure[],
+): CellResult[] {
   return results.map((r) => {
     const mine = failures.filter((f) => f.cellIndex === r.cellIndex);
     if (mine.length === 0 || r.status === 'Failure') return r;
     const message = mine.map((f) => `${f.check}: ${f.message}`).join('; ');
-    return { ...r, status: 'Failure', errorName: 'ValidationCheck', errorValue: message, errorMessage: `ValidationCheck: ${message}` };
+    return {
+      ...r,
+      status: 'Failure',
+      errorName: 'ValidationCheck',
+      errorValue: message,
+      errorMessage: `ValidationCheck: ${message}`,
+    };
   });
 }

@@ -55,7 +55,10 @@ interface Comparer {
 
 function comparer(config: ComparisonConfig): Comparer {
   return {
-    canonical: { ignoreExecutionCount: config.ignoreExecutionCount, ignoreOutputTypes: config.ignoreOutputTypes ?? [] },
+    canonical: {
+      ignoreExecutionCount: config.ignoreExecutionCount,
+      ignoreOutputTypes: config.ignoreOutputTypes ?? [],
+    },
     mask: config.ignoreTimestamps ? timestampMasker(config.customTimestampPatterns) : undefined,
     normalized: config.strategy === 'normalized',
     tolerance: Number(config.floatingPointTolerance),
@@ -63,7 +66,11 @@ function comparer(config: ComparisonConfig): Comparer {
 }
 
 /** Undefined when the outputs match; otherwise the texts compared (normalized ones under `normalized`). */
-function outputsDiffer(c: Comparer, expected: string, actual: string): { expected: string; actual: string } | undefined {
+function outputsDiffer(
+  c: Comparer,
+  expected: string,
+  actual: string,
+): { expected: string; actual: string } | undefined {
   if (expected === actual) return undefined; // the common case, and the fast path
   if (!c.normalized) return { expected, actual };
   const e = normalizeText(expected, c.mask);
@@ -92,22 +99,35 @@ function diffEntry(
 }
 
 /** One aligned pair of code cells: undefined when it matches (or is skipped). */
-function comparePair(c: Comparer, golden: IndexedCell, actual: IndexedCell): CellDiff | 'skipped' | undefined {
+function comparePair(
+  c: Comparer,
+  golden: IndexedCell,
+  actual: IndexedCell,
+): CellDiff | 'skipped' | undefined {
   const flags = mergeFlags(cellFlags(golden.cell), cellFlags(actual.cell));
   if (flags.skip) return 'skipped';
   const expected = canonicalCell(golden.cell, c.canonical);
   const error = errorOf(actual.cell);
   if (error && !errorOf(golden.cell) && !flags.raisesException) {
     const text = `${error.ename}: ${stripAnsi(error.evalue)}`;
-    return diffEntry(actual.index, actual.cell, 'execution_error', 'critical', expected, text, { expected, actual: text });
+    return diffEntry(actual.index, actual.cell, 'execution_error', 'critical', expected, text, {
+      expected,
+      actual: text,
+    });
   }
   if (flags.ignoreOutput) return undefined;
   const got = canonicalCell(actual.cell, c.canonical);
   const differ = outputsDiffer(c, expected, got);
-  return differ ? diffEntry(actual.index, actual.cell, 'output_mismatch', 'major', expected, got, differ) : undefined;
+  return differ
+    ? diffEntry(actual.index, actual.cell, 'output_mismatch', 'major', expected, got, differ)
+    : undefined;
 }
 
-export function compareNotebooks(golden: Notebook, actual: Notebook, options: CompareOptions): ComparisonResult {
+export function compareNotebooks(
+  golden: Notebook,
+  actual: Notebook,
+  options: CompareOptions,
+): ComparisonResult {
   const c = comparer(options.config);
   const g = sourceCells(golden);
   const a = sourceCells(actual);

@@ -5,7 +5,11 @@ import type { ValidationReport } from './report.ts';
 import { diffLines, type DiffLine } from './udiff.ts';
 
 export function htmlEscape(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+  return text
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;');
 }
 
 const STYLE = `
@@ -35,7 +39,9 @@ function badge(text: string): string {
 }
 
 /** Rows of a side-by-side diff: runs of deletions and insertions face each other. */
-export function sideBySide(lines: readonly DiffLine[]): [DiffLine | undefined, DiffLine | undefined][] {
+export function sideBySide(
+  lines: readonly DiffLine[],
+): [DiffLine | undefined, DiffLine | undefined][] {
   const rows: [DiffLine | undefined, DiffLine | undefined][] = [];
   let i = 0;
   while (i < lines.length) {
@@ -60,7 +66,9 @@ export function sideBySide(lines: readonly DiffLine[]): [DiffLine | undefined, D
 function diffTable(d: CellDiff): string {
   const rows = sideBySide(diffLines(d.expected ?? '', d.actual ?? ''));
   const cell = (l: DiffLine | undefined, cls: string) =>
-    l ? `<td class="${l.op === ' ' ? '' : cls}">${htmlEscape(l.text)}</td>` : '<td class="empty"></td>';
+    l
+      ? `<td class="${l.op === ' ' ? '' : cls}">${htmlEscape(l.text)}</td>`
+      : '<td class="empty"></td>';
   return `<table class="diff"><tr><th>golden (expected)</th><th>executed (actual)</th></tr>${rows
     .map(([a, b]) => `<tr>${cell(a, 'del')}${cell(b, 'ins')}</tr>`)
     .join('')}</table>`;
@@ -72,9 +80,10 @@ function diffBlock(d: CellDiff): string {
 
 function cellBlock(r: CellResult, source: string | undefined, diffs: readonly CellDiff[]): string {
   const failing = r.status === 'Failure' || diffs.some((d) => d.severity !== 'minor');
-  const error = r.status === 'Failure'
-    ? `<div class="label">error</div><pre class="error">${htmlEscape(r.traceback ?? r.errorMessage ?? '')}</pre>`
-    : '';
+  const error =
+    r.status === 'Failure'
+      ? `<div class="label">error</div><pre class="error">${htmlEscape(r.traceback ?? r.errorMessage ?? '')}</pre>`
+      : '';
   return `<section class="cell${failing ? ' failure' : ''}" id="cell-${r.cellIndex}" data-status="${r.status}">
 <div class="head">cell ${r.cellIndex} ${badge(r.status)}${diffs.length ? ' <span>differs from golden</span>' : ''}<span class="time">${htmlEscape(r.executionTime ?? '')}</span></div>
 ${source !== undefined ? `<pre class="source">${htmlEscape(source)}</pre>` : ''}
@@ -91,7 +100,9 @@ export function htmlReport(report: ValidationReport, title: string): string {
   const resultIndices = new Set(results.map((r) => r.cellIndex));
   const count = (s: string) => results.filter((r) => r.status === s).length;
   const c = status.comparisonResult;
-  const orphanDiffs = diffs.filter((d) => !resultIndices.has(d.cellIndex) || d.diffType === 'missing_cell');
+  const orphanDiffs = diffs.filter(
+    (d) => !resultIndices.has(d.cellIndex) || d.diffType === 'missing_cell',
+  );
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <title>${htmlEscape(title)}: ${htmlEscape(status.phase)}</title><style>${STYLE}</style></head>
@@ -99,12 +110,22 @@ export function htmlReport(report: ValidationReport, title: string): string {
 <div>${htmlEscape(report.notebookPath)}</div>
 <div id="message">${htmlEscape(status.message)}</div>
 <div class="counts">${results.length} code cells: ${count('Success')} succeeded, ${count('Failure')} failed, ${count('Skipped')} skipped${
-    c ? ` · golden (${htmlEscape(c.strategy)}): ${htmlEscape(c.result)}, ${c.matchedCells} of ${c.totalCells} cells match` : ''
+    c
+      ? ` · golden (${htmlEscape(c.strategy)}): ${htmlEscape(c.result)}, ${c.matchedCells} of ${c.totalCells} cells match`
+      : ''
   }</div></header>
 <main>
 ${orphanDiffs.length ? `<h2>Golden differences outside the executed cells</h2>${orphanDiffs.map((d) => `<section class="cell failure" id="golden-${d.diffType}-${d.cellIndex}"><div class="head">cell ${d.cellIndex} (${htmlEscape(d.cellType)})</div>${diffBlock(d)}</section>`).join('\n')}` : ''}
 <h2>Cells</h2>
-${results.map((r) => cellBlock(r, sources.get(r.cellIndex), diffs.filter((d) => d.cellIndex === r.cellIndex && d.diffType !== 'missing_cell'))).join('\n')}
+${results
+  .map((r) =>
+    cellBlock(
+      r,
+      sources.get(r.cellIndex),
+      diffs.filter((d) => d.cellIndex === r.cellIndex && d.diffType !== 'missing_cell'),
+    ),
+  )
+  .join('\n')}
 ${results.length === 0 && report.logTail ? `<h2>Execution log (end)</h2><section class="cell failure"><pre class="error">${htmlEscape(report.logTail)}</pre></section>` : ''}
 </main></body></html>
 `;

@@ -61,15 +61,14 @@ function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-/** Where a JSON.parse error points, as "line L, column C" of the text. */
+/** Where a JSON.parse error points, as "at line L, column C" (V8 says so for most errors). */
 function jsonErrorPosition(text: string, message: string): string {
+  const lineCol = /\(line (\d+) column (\d+)\)/.exec(message);
+  if (lineCol) return ` at line ${lineCol[1]}, column ${lineCol[2]}`;
   const m = /position (\d+)/.exec(message);
   if (!m) return '';
-  const pos = Number(m[1]);
-  const before = text.slice(0, pos);
-  const line = before.split('\n').length;
-  const col = pos - before.lastIndexOf('\n');
-  return ` at line ${line}, column ${col}`;
+  const before = text.slice(0, Number(m[1]));
+  return ` at line ${before.split('\n').length}, column ${before.length - before.lastIndexOf('\n')}`;
 }
 
 /**
@@ -82,17 +81,21 @@ export function parseNotebook(text: string, label: string): Notebook {
     raw = JSON.parse(text);
   } catch (err) {
     const message = (err as Error).message;
-    throw new UserError(`${label}: not a notebook: malformed JSON${jsonErrorPosition(text, message)} (${message})`);
+    throw new UserError(
+      `${label}: not a notebook: malformed JSON${jsonErrorPosition(text, message)} (${message})`,
+    );
   }
   if (!isRecord(raw)) throw new UserError(`${label}: not a notebook: the JSON is not an object`);
   const nbformat = raw.nbformat;
-  if (typeof nbformat !== 'number') throw new UserError(`${label}: not a notebook: no "nbformat" version`);
+  if (typeof nbformat !== 'number')
+    throw new UserError(`${label}: not a notebook: no "nbformat" version`);
   if (nbformat < 4) {
     throw new UserError(
       `${label}: nbformat ${nbformat} is not supported (nbv reads nbformat 4); convert it with "jupyter nbconvert --to notebook --nbformat 4"`,
     );
   }
-  if (!Array.isArray(raw.cells)) throw new UserError(`${label}: not a notebook: "cells" is missing or not a list`);
+  if (!Array.isArray(raw.cells))
+    throw new UserError(`${label}: not a notebook: "cells" is missing or not a list`);
   raw.cells.forEach((cell, i) => {
     if (!isRecord(cell) || typeof cell.cell_type !== 'string') {
       throw new UserError(`${label}: cell ${i} has no cell_type`);
@@ -112,7 +115,11 @@ export function parseNotebook(text: string, label: string): Notebook {
 }
 
 /** Reads and parses a notebook file, refusing files over `maxBytes` with the cell to blame. */
-export async function readNotebook(path: string, label = path, maxBytes = MAX_NOTEBOOK_BYTES): Promise<Notebook> {
+export async function readNotebook(
+  path: string,
+  label = path,
+  maxBytes = MAX_NOTEBOOK_BYTES,
+): Promise<Notebook> {
   let size: number;
   try {
     size = (await stat(path)).size;
@@ -143,7 +150,9 @@ function mib(bytes: number): string {
  * Finds the element of the top-level "cells" array that spans the most bytes, reading the file
  * in chunks with a minimal JSON scanner (strings, nesting, keys at depth 1). Memory: one chunk.
  */
-export async function largestCell(path: string): Promise<{ index: number; bytes: number } | undefined> {
+export async function largestCell(
+  path: string,
+): Promise<{ index: number; bytes: number } | undefined> {
   const handle = await open(path);
   let depth = 0;
   let inString = false;

@@ -17,7 +17,8 @@ export function parseReportLog(log: string): NotebookValidationJobStatus | undef
     if (!line.startsWith('{')) continue;
     try {
       const value = JSON.parse(line) as NotebookValidationJobStatus;
-      if (typeof value === 'object' && value !== null && typeof value.phase === 'string') return value;
+      if (typeof value === 'object' && value !== null && typeof value.phase === 'string')
+        return value;
     } catch {
       // not the report line
     }

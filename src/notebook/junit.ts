@@ -31,16 +31,30 @@ export function junitXml(report: ValidationReport, suiteName: string): string {
   const className = report.notebookPath;
   for (const r of results) {
     const open = `<testcase${attr('classname', className)}${attr('name', `cell ${r.cellIndex}`)}${attr('time', seconds(r.executionTime).toFixed(3))}>`;
-    const cellDiffs = diffs.filter((d) => d.cellIndex === r.cellIndex && d.diffType !== 'missing_cell');
+    const cellDiffs = diffs.filter(
+      (d) => d.cellIndex === r.cellIndex && d.diffType !== 'missing_cell',
+    );
     if (r.status === 'Failure' || cellDiffs.length > 0) {
       failures++;
       const type = r.status === 'Failure' ? (r.errorName ?? 'Failure') : 'GoldenMismatch';
-      const message = r.status === 'Failure' ? (r.errorMessage ?? type) : `${cellDiffs.map((d) => d.diffType).join(', ')} against the golden notebook`;
-      const body = [r.status === 'Failure' ? (r.traceback ?? r.errorMessage ?? '') : '', ...cellDiffs.map((d) => d.diff ?? '')].filter(Boolean).join('\n\n');
-      cases.push(`${open}<failure${attr('type', type)}${attr('message', message)}>${xmlEscape(body)}</failure></testcase>`);
+      const message =
+        r.status === 'Failure'
+          ? (r.errorMessage ?? type)
+          : `${cellDiffs.map((d) => d.diffType).join(', ')} against the golden notebook`;
+      const body = [
+        r.status === 'Failure' ? (r.traceback ?? r.errorMessage ?? '') : '',
+        ...cellDiffs.map((d) => d.diff ?? ''),
+      ]
+        .filter(Boolean)
+        .join('\n\n');
+      cases.push(
+        `${open}<failure${attr('type', type)}${attr('message', message)}>${xmlEscape(body)}</failure></testcase>`,
+      );
     } else if (r.status === 'Skipped') {
       skipped++;
-      cases.push(`${open}<skipped${attr('message', 'not executed: an earlier cell failed')}/></testcase>`);
+      cases.push(
+        `${open}<skipped${attr('message', 'not executed: an earlier cell failed')}/></testcase>`,
+      );
     } else {
       cases.push(`${open}</testcase>`);
     }
@@ -50,12 +64,21 @@ export function junitXml(report: ValidationReport, suiteName: string): string {
     const open = `<testcase${attr('classname', className)}${attr('name', 'golden comparison')}${attr('time', '0')}>`;
     if (comparison.result === 'failed') {
       failures++;
-      const body = diffs.map((d) => `cell ${d.cellIndex}: ${d.diffType} (${d.severity})\n${d.diff ?? d.expected ?? d.actual ?? ''}`).join('\n\n');
+      const body = diffs
+        .map(
+          (d) =>
+            `cell ${d.cellIndex}: ${d.diffType} (${d.severity})\n${d.diff ?? d.expected ?? d.actual ?? ''}`,
+        )
+        .join('\n\n');
       const message = `${comparison.mismatchedCells} of ${comparison.totalCells} cells differ (${comparison.strategy})`;
-      cases.push(`${open}<failure${attr('type', 'GoldenMismatch')}${attr('message', message)}>${xmlEscape(body)}</failure></testcase>`);
+      cases.push(
+        `${open}<failure${attr('type', 'GoldenMismatch')}${attr('message', message)}>${xmlEscape(body)}</failure></testcase>`,
+      );
     } else if (comparison.result === 'skipped') {
       skipped++;
-      cases.push(`${open}<skipped${attr('message', 'no executed notebook to compare')}/></testcase>`);
+      cases.push(
+        `${open}<skipped${attr('message', 'no executed notebook to compare')}/></testcase>`,
+      );
     } else cases.push(`${open}</testcase>`);
   }
   if (results.length === 0 && status.phase === 'Failed') {

@@ -21,7 +21,8 @@ function dataValue(mime: string, value: unknown): string {
     const b64 = typeof value === 'string' ? value : joinText(value as string[]);
     return `sha256:${createHash('sha256').update(b64.replace(/\s+/g, '')).digest('hex')}`;
   }
-  if (typeof value === 'string' || Array.isArray(value)) return joinText(value as string | string[]);
+  if (typeof value === 'string' || Array.isArray(value))
+    return joinText(value as string | string[]);
   return JSON.stringify(value);
 }
 
@@ -33,7 +34,10 @@ function canonicalOutput(o: Output, opts: CanonicalOptions): string | undefined 
   }
   // Tracebacks hold paths and colours that differ between machines; name and value are the result.
   if (o.output_type === 'error') return `[error]\n${o.ename}: ${stripAnsi(o.evalue)}`;
-  const count = !opts.ignoreExecutionCount && o.output_type === 'execute_result' ? ` ${o.execution_count ?? ''}` : '';
+  const count =
+    !opts.ignoreExecutionCount && o.output_type === 'execute_result'
+      ? ` ${o.execution_count ?? ''}`
+      : '';
   let text = `[${o.output_type}${count}]`;
   for (const mime of Object.keys(o.data ?? {}).sort()) {
     if (mime.startsWith(NBV_MIME_PREFIX) || ignored(mime, opts.ignoreOutputTypes)) continue;
@@ -54,8 +58,12 @@ export function canonicalCell(cell: Cell, opts: CanonicalOptions): string {
       merged[merged.length - 1] = { ...last, text: joinText(last.text) + joinText(o.text) };
     } else merged.push(o);
   }
-  const parts = merged.map((o) => canonicalOutput(o, opts)).filter((t): t is string => t !== undefined);
-  const count = opts.ignoreExecutionCount ? '' : `[execution_count ${cell.execution_count ?? ''}]\n`;
+  const parts = merged
+    .map((o) => canonicalOutput(o, opts))
+    .filter((t): t is string => t !== undefined);
+  const count = opts.ignoreExecutionCount
+    ? ''
+    : `[execution_count ${cell.execution_count ?? ''}]\n`;
   return count + parts.join('\n');
 }
 

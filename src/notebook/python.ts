@@ -10,10 +10,18 @@ import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UserError } from '../errors.ts';
 
-export const REQUIREMENTS_FILE = fileURLToPath(new URL('../../python/requirements.txt', import.meta.url));
+export const REQUIREMENTS_FILE = fileURLToPath(
+  new URL('../../python/requirements.txt', import.meta.url),
+);
 
 /** Modules the execute step needs, and the ones only samples and the benchmark use. */
-export const REQUIRED_MODULES = ['papermill', 'ipykernel', 'nbformat', 'nbclient', 'jupyter_client'] as const;
+export const REQUIRED_MODULES = [
+  'papermill',
+  'ipykernel',
+  'nbformat',
+  'nbclient',
+  'jupyter_client',
+] as const;
 export const OPTIONAL_MODULES = ['numpy', 'sklearn', 'nbdime'] as const;
 
 /** Written last by createVenv: an environment without it was interrupted and is rebuilt. */
@@ -46,12 +54,17 @@ function executable(path: string): boolean {
 export function findPython(env: NodeJS.ProcessEnv): PythonChoice | undefined {
   const own = env.NBV_PYTHON;
   if (own) {
-    if (!existsSync(own)) throw new UserError(`NBV_PYTHON=${own}: no such file (point it at a python3 with papermill and ipykernel, or unset it)`);
+    if (!existsSync(own))
+      throw new UserError(
+        `NBV_PYTHON=${own}: no such file (point it at a python3 with papermill and ipykernel, or unset it)`,
+      );
     if (!executable(own)) throw new UserError(`NBV_PYTHON=${own}: not executable`);
     return { python: own, origin: 'NBV_PYTHON' };
   }
   const dir = venvDir(env);
-  return existsSync(join(dir, READY_MARK)) ? { python: join(dir, 'bin', 'python3'), origin: 'nbv venv' } : undefined;
+  return existsSync(join(dir, READY_MARK))
+    ? { python: join(dir, 'bin', 'python3'), origin: 'nbv venv' }
+    : undefined;
 }
 
 /** A program on PATH, or undefined. */
@@ -76,7 +89,9 @@ function runLogged(cmd: string, args: string[], log: (line: string) => void): Pr
       if (code === 0) resolve();
       else {
         log(tail.trimEnd());
-        reject(new UserError(`${cmd} ${args.slice(0, 3).join(' ')} … failed with exit code ${code}`));
+        reject(
+          new UserError(`${cmd} ${args.slice(0, 3).join(' ')} … failed with exit code ${code}`),
+        );
       }
     });
   });
@@ -86,22 +101,36 @@ function runLogged(cmd: string, args: string[], log: (line: string) => void): Pr
  * Creates nbv's venv: python3 -m venv, then pip install -r python/requirements.txt (pip's own
  * cache makes a re-creation cheap).
  */
-export async function createVenv(env: NodeJS.ProcessEnv, log: (line: string) => void): Promise<PythonChoice> {
+export async function createVenv(
+  env: NodeJS.ProcessEnv,
+  log: (line: string) => void,
+): Promise<PythonChoice> {
   const base = env.NBV_BASE_PYTHON || which('python3', env);
   if (!base) {
-    throw new UserError('no python3 on PATH: install Python 3.10 or newer (or set NBV_PYTHON to a python3 that has papermill and ipykernel)');
+    throw new UserError(
+      'no python3 on PATH: install Python 3.10 or newer (or set NBV_PYTHON to a python3 that has papermill and ipykernel)',
+    );
   }
   const dir = venvDir(env);
   await rm(dir, { recursive: true, force: true });
-  log(`creating the Python environment ${dir} (${base} -m venv; pip install -r python/requirements.txt)`);
+  log(
+    `creating the Python environment ${dir} (${base} -m venv; pip install -r python/requirements.txt)`,
+  );
   await runLogged(base, ['-m', 'venv', dir], log);
-  await runLogged(join(dir, 'bin', 'python3'), ['-m', 'pip', 'install', '--disable-pip-version-check', '-q', '-r', REQUIREMENTS_FILE], log);
+  await runLogged(
+    join(dir, 'bin', 'python3'),
+    ['-m', 'pip', 'install', '--disable-pip-version-check', '-q', '-r', REQUIREMENTS_FILE],
+    log,
+  );
   await writeFile(join(dir, READY_MARK), `${new Date().toISOString()}\n`);
   log(`Python environment ready: ${join(dir, 'bin', 'python3')}`);
   return { python: join(dir, 'bin', 'python3'), origin: 'nbv venv' };
 }
 
-export async function ensurePython(env: NodeJS.ProcessEnv, log: (line: string) => void): Promise<PythonChoice> {
+export async function ensurePython(
+  env: NodeJS.ProcessEnv,
+  log: (line: string) => void,
+): Promise<PythonChoice> {
   return findPython(env) ?? (await createVenv(env, log));
 }
 
@@ -133,11 +162,30 @@ print(json.dumps({'version': sys.version.split()[0], 'executable': os.path.realp
 `;
 
 /** What a Python has: version, prefixes (the sandbox binds them) and modules. */
-export function probePython(python: string): PythonProbe {
-  const result = spawnSync(python, ['-c', PROBE, ...REQUIRED_MODULES, ...OPTIONAL_MODULES], { encoding: 'utf8', timeout: 60_000 });
+export function probePython(
+  python: string,
+  modules: readonly string[] = [...REQUIRED_MODULES, ...OPTIONAL_MODULES],
+): PythonProbe {
+  const result = spawnSync(python, ['-c', PROBE, ...modules], {
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
   if (result.error) throw new UserError(`${python}: ${result.error.message}`);
-  if (result.status !== 0) throw new UserError(`${python} does not run: ${result.stderr.trim().split('\n').at(-1) ?? ''}`);
+  if (result.status !== 0)
+    throw new UserError(`${python} does not run: ${result.stderr.trim().split('\n').at(-1) ?? ''}`);
   return JSON.parse(result.stdout) as PythonProbe;
+}
+
+/** The folders a Python runs from (its prefix, base prefix, real executable's prefix): what a sandbox must show. */
+export function pythonPaths(python: string): string[] {
+  const code =
+    'import json, os, sys; print(json.dumps([sys.prefix, sys.base_prefix, os.path.dirname(os.path.dirname(os.path.realpath(sys.executable)))]))';
+  const result = spawnSync(python, ['-c', code], { encoding: 'utf8', timeout: 30_000 });
+  if (result.status !== 0)
+    throw new UserError(
+      `${python} does not run: ${(result.stderr || result.error?.message || '').trim().split('\n').at(-1) ?? ''}`,
+    );
+  return JSON.parse(result.stdout) as string[];
 }
 
 /** Modules of REQUIRED_MODULES that a probe lacks. */

@@ -6,9 +6,17 @@ import { statusJson } from './json.ts';
 import { junitXml } from './junit.ts';
 import type { ValidationReport } from './report.ts';
 
-export const REPORT_FILES = { json: 'report.json', junit: 'junit.xml', html: 'report.html' } as const;
+export const REPORT_FILES = {
+  json: 'report.json',
+  junit: 'junit.xml',
+  html: 'report.html',
+} as const;
 
-export async function writeReportFiles(report: ValidationReport, dir: string, name: string): Promise<string[]> {
+export async function writeReportFiles(
+  report: ValidationReport,
+  dir: string,
+  name: string,
+): Promise<string[]> {
   await mkdir(dir, { recursive: true });
   const files: [string, string][] = [
     [REPORT_FILES.json, `${statusJson(report.status, true)}\n`],

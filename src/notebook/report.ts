@@ -95,38 +95,87 @@ interface Outcome {
   message: string;
 }
 
-function describeFailures(results: readonly CellResult[], total: number): Outcome | undefined {
+function describeFailures(results: readonly CellResult[]): Outcome | undefined {
   const failed = results.filter((r) => r.status === 'Failure');
   const first = failed[0];
   if (!first) return undefined;
-  const more = failed.length > 1 ? ` (${failed.length} cells failed: ${failed.map((r) => r.cellIndex).join(', ')})` : '';
+  const more =
+    failed.length > 1
+      ? ` (${failed.length} cells failed: ${failed.map((r) => r.cellIndex).join(', ')})`
+      : '';
   const reason = first.errorName === 'ValidationCheck' ? 'ValidationCheckFailed' : 'CellFailed';
-  return { phase: 'Failed', reason, message: `cell ${first.cellIndex} of ${total} failed: ${first.errorMessage ?? first.errorName ?? 'error'}${more}` };
+  return {
+    phase: 'Failed',
+    reason,
+    message: `cell ${first.cellIndex} failed: ${first.errorMessage ?? first.errorName ?? 'error'}${more}`,
+  };
 }
 
 function describeComparison(c: ComparisonResult): string {
-  const cells = (c.diffs ?? []).filter((d) => d.severity !== 'minor').map((d) => `${d.cellIndex} (${d.diffType})`);
+  const cells = (c.diffs ?? [])
+    .filter((d) => d.severity !== 'minor')
+    .map((d) => `${d.cellIndex} (${d.diffType})`);
   return `golden comparison (${c.strategy}) failed: ${c.mismatchedCells} of ${c.totalCells} code cells differ${cells.length ? `: cells ${cells.slice(0, 10).join(', ')}` : ''}`;
 }
 
-function executeFailure(exitCode: number | undefined, error: { reason?: string; message?: string } | undefined, logTail: string | undefined): Outcome {
-  if (error?.reason) return { phase: 'Failed', reason: error.reason, message: `${error.reason}: ${error.message ?? ''}` };
-  if (exitCode === undefined) return { phase: 'Failed', reason: 'ExecuteDidNotFinish', message: 'the execute step left no exit code: it was stopped before papermill finished' };
-  if (exitCode === EXIT_TIMED_OUT) return { phase: 'Failed', reason: 'Timeout', message: 'execution was stopped at the job timeout (spec.timeout)' };
-  if (exitCode === EXIT_NO_PYTHON) return { phase: 'Failed', reason: 'PythonNotFound', message: 'python3 was not found by the execute step' };
+function executeFailure(
+  exitCode: number | undefined,
+  error: { reason?: string; message?: string } | undefined,
+  logTail: string | undefined,
+): Outcome {
+  if (error?.reason)
+    return {
+      phase: 'Failed',
+      reason: error.reason,
+      message: `${error.reason}: ${error.message ?? ''}`,
+    };
+  if (exitCode === undefined)
+    return {
+      phase: 'Failed',
+      reason: 'ExecuteDidNotFinish',
+      message: 'the execute step left no exit code: it was stopped before papermill finished',
+    };
+  if (exitCode === EXIT_TIMED_OUT)
+    return {
+      phase: 'Failed',
+      reason: 'Timeout',
+      message: 'execution was stopped at the job timeout (spec.timeout)',
+    };
+  if (exitCode === EXIT_NO_PYTHON)
+    return {
+      phase: 'Failed',
+      reason: 'PythonNotFound',
+      message: 'python3 was not found by the execute step',
+    };
   const last = logTail?.trim().split('\n').at(-1) ?? '';
-  return { phase: 'Failed', reason: 'ExecutionFailed', message: `papermill exited with code ${exitCode}${last ? `: ${last}` : ''}` };
+  return {
+    phase: 'Failed',
+    reason: 'ExecutionFailed',
+    message: `papermill exited with code ${exitCode}${last ? `: ${last}` : ''}`,
+  };
 }
 
 /**
  * Builds the report. Never throws for a bad notebook, a missing file or a failed run: those are
  * a Failed status naming the cause. Throws UserError only for an invalid ReportConfig.
  */
-export async function buildReport(config: ReportConfig, paths: ReportPaths): Promise<ValidationReport> {
-  const comparisonConfig = parseConfig(ComparisonConfig, config.comparisonConfig, 'comparisonConfig');
-  const validationConfig = parseConfig(ValidationConfig, config.validationConfig, 'validationConfig');
+export async function buildReport(
+  config: ReportConfig,
+  paths: ReportPaths,
+): Promise<ValidationReport> {
+  const comparisonConfig = parseConfig(
+    ComparisonConfig,
+    config.comparisonConfig,
+    'comparisonConfig',
+  );
+  const validationConfig = parseConfig(
+    ValidationConfig,
+    config.validationConfig,
+    'validationConfig',
+  );
   const exitText = await readText(paths.exitCode);
-  const exitCode = exitText === undefined || exitText.trim() === '' ? undefined : Number(exitText.trim());
+  const exitCode =
+    exitText === undefined || exitText.trim() === '' ? undefined : Number(exitText.trim());
   const errorText = await readText(paths.executeError);
   let executeError: { reason?: string; message?: string } | undefined;
   try {
@@ -138,13 +187,22 @@ export async function buildReport(config: ReportConfig, paths: ReportPaths): Pro
 
   let executed: Notebook | undefined;
   let outcome: Outcome | undefined;
-  if (executeError || exitCode === undefined || ![EXIT_OK, EXIT_CELL_FAILED, EXIT_TIMED_OUT].includes(exitCode)) {
+  if (
+    executeError ||
+    exitCode === undefined ||
+    ![EXIT_OK, EXIT_CELL_FAILED, EXIT_TIMED_OUT].includes(exitCode)
+  ) {
     outcome = executeFailure(exitCode, executeError, logTail);
   }
   try {
     executed = await readNotebook(paths.executedNotebook, 'executed notebook');
   } catch (err) {
-    outcome ??= { phase: 'Failed', reason: 'NoExecutedNotebook', message: errorMessage(err) };
+    if (!(err instanceof UserError)) throw err;
+    // A missing notebook means the step failed before papermill wrote it: its log says why.
+    const missing = err.message.endsWith('no such file');
+    outcome ??= missing
+      ? executeFailure(exitCode, undefined, logTail)
+      : { phase: 'Failed', reason: 'ExecutedNotebookInvalid', message: err.message };
   }
 
   let results: CellResult[] | undefined;
@@ -153,18 +211,31 @@ export async function buildReport(config: ReportConfig, paths: ReportPaths): Pro
     const failures = validationChecks(executed, validationConfig);
     const cells = applyChecks(cellResults(executed), failures);
     results = cells;
-    const total = sourceCells(executed).length;
     // A check on a cell that has no result (missing, or not a code cell) fails the job itself.
     const orphan = failures.find((f) => !cells.some((r) => r.cellIndex === f.cellIndex));
     if (exitCode === EXIT_TIMED_OUT) outcome ??= executeFailure(exitCode, undefined, logTail);
-    outcome ??= describeFailures(results, total);
-    if (orphan) outcome ??= { phase: 'Failed', reason: 'ValidationCheckFailed', message: `${orphan.check}: ${orphan.message}` };
-    if (!outcome && exitCode === EXIT_CELL_FAILED) outcome = executeFailure(exitCode, undefined, logTail);
+    outcome ??= describeFailures(results);
+    if (orphan)
+      outcome ??= {
+        phase: 'Failed',
+        reason: 'ValidationCheckFailed',
+        message: `${orphan.check}: ${orphan.message}`,
+      };
+    if (!outcome && exitCode === EXIT_CELL_FAILED)
+      outcome = executeFailure(exitCode, undefined, logTail);
     if (paths.golden) {
       try {
         const golden = await readNotebook(paths.golden, 'golden notebook');
-        comparisonResult = compareNotebooks(golden, executed, { config: comparisonConfig, strict: validationConfig.strictMode });
-        if (comparisonResult.result === 'failed') outcome ??= { phase: 'Failed', reason: 'GoldenMismatch', message: describeComparison(comparisonResult) };
+        comparisonResult = compareNotebooks(golden, executed, {
+          config: comparisonConfig,
+          strict: validationConfig.strictMode,
+        });
+        if (comparisonResult.result === 'failed')
+          outcome ??= {
+            phase: 'Failed',
+            reason: 'GoldenMismatch',
+            message: describeComparison(comparisonResult),
+          };
       } catch (err) {
         if (!(err instanceof UserError)) throw err;
         outcome ??= { phase: 'Failed', reason: 'GoldenNotebookInvalid', message: err.message };
@@ -172,7 +243,13 @@ export async function buildReport(config: ReportConfig, paths: ReportPaths): Pro
     }
   }
   if (paths.golden && !comparisonResult) {
-    comparisonResult = { strategy: comparisonConfig.strategy, result: 'skipped', totalCells: 0, matchedCells: 0, mismatchedCells: 0 };
+    comparisonResult = {
+      strategy: comparisonConfig.strategy,
+      result: 'skipped',
+      totalCells: 0,
+      matchedCells: 0,
+      mismatchedCells: 0,
+    };
   }
   const codeCells = results?.length ?? 0;
   const final: Outcome = outcome ?? {
@@ -189,14 +266,21 @@ export async function buildReport(config: ReportConfig, paths: ReportPaths): Pro
     ...(final.reason ? { reason: final.reason } : {}),
     notebookPath: config.notebookPath,
     sources: executed
-      ? sourceCells(executed).map(({ index, cell }) => ({ index, cellType: cell.cell_type, source: truncateEnd(joinText(cell.source), MAX_SOURCE_CHARS) }))
+      ? sourceCells(executed).map(({ index, cell }) => ({
+          index,
+          cellType: cell.cell_type,
+          source: truncateEnd(joinText(cell.source), MAX_SOURCE_CHARS),
+        }))
       : [],
     ...(logTail ? { logTail } : {}),
   };
 }
 
 /** The report's inputs at their pod paths, optionally moved (`nbv run` maps them to the host). */
-export function reportPaths(config: ReportConfig, map: (podPath: string) => string = (p) => p): ReportPaths {
+export function reportPaths(
+  config: ReportConfig,
+  map: (podPath: string) => string = (p) => p,
+): ReportPaths {
   return {
     exitCode: map(EXIT_CODE_FILE),
     executeError: map(EXECUTE_ERROR_FILE),
@@ -209,7 +293,10 @@ export function reportPaths(config: ReportConfig, map: (podPath: string) => stri
 /** The ReportConfig from the report step's environment. */
 export function reportConfigFromEnv(env: NodeJS.ProcessEnv): ReportConfig {
   const text = env[ENV_REPORT_CONFIG];
-  if (!text) throw new UserError(`${ENV_REPORT_CONFIG} is not set: the report step gets its configuration from the pod`);
+  if (!text)
+    throw new UserError(
+      `${ENV_REPORT_CONFIG} is not set: the report step gets its configuration from the pod`,
+    );
   let value: unknown;
   try {
     value = JSON.parse(text);

@@ -21,7 +21,8 @@ export function outputTypes(outputs: readonly Output[]): string[] {
     else if (o.output_type === 'error') types.add('error');
     else {
       types.add(o.output_type);
-      for (const mime of Object.keys(o.data ?? {})) if (!mime.startsWith(NBV_MIME_PREFIX)) types.add(mime);
+      for (const mime of Object.keys(o.data ?? {}))
+        if (!mime.startsWith(NBV_MIME_PREFIX)) types.add(mime);
     }
   }
   return [...types];
@@ -35,7 +36,8 @@ export function outputText(outputs: readonly Output[], max = MAX_OUTPUT_CHARS): 
     if (o.output_type === 'stream') text += joinText(o.text);
     else if (o.output_type !== 'error') {
       const plain = o.data?.['text/plain'];
-      if (typeof plain === 'string' || Array.isArray(plain)) text += `${joinText(plain as string | string[])}\n`;
+      if (typeof plain === 'string' || Array.isArray(plain))
+        text += `${joinText(plain as string | string[])}\n`;
     }
   }
   return truncateEnd(stripAnsi(text), max);
@@ -61,25 +63,46 @@ export function cellResult(index: number, cell: Cell): CellResult {
   const base: CellResult = {
     cellIndex: index,
     status: 'Success',
-    ...(typeof pm?.duration === 'number' ? { executionTime: formatDuration(pm.duration * 1000) } : {}),
+    ...(typeof pm?.duration === 'number'
+      ? { executionTime: formatDuration(pm.duration * 1000) }
+      : {}),
     outputTypes: outputTypes(outputs),
   };
   const text = outputText(outputs);
   if (text !== '') base.output = text;
   if (pm?.status === 'pending') return { ...base, status: 'Skipped' };
   if (pm?.status === 'running') {
-    return { ...base, status: 'Failure', ...errorFields('Interrupted', 'the cell was still running when execution stopped') };
+    return {
+      ...base,
+      status: 'Failure',
+      ...errorFields('Interrupted', 'the cell was still running when execution stopped'),
+    };
   }
   const error = errorOf(cell);
   const raises = cellFlags(cell).raisesException;
   if (error && !raises) {
-    return { ...base, status: 'Failure', ...errorFields(error.ename, error.evalue, (error.traceback ?? []).join('\n')) };
+    return {
+      ...base,
+      status: 'Failure',
+      ...errorFields(error.ename, error.evalue, (error.traceback ?? []).join('\n')),
+    };
   }
   if (pm?.status === 'failed') {
-    return { ...base, status: 'Failure', ...errorFields('CellFailed', 'papermill marked the cell failed (the kernel may have died)') };
+    return {
+      ...base,
+      status: 'Failure',
+      ...errorFields('CellFailed', 'papermill marked the cell failed (the kernel may have died)'),
+    };
   }
   if (raises && !error && pm?.status === 'completed') {
-    return { ...base, status: 'Failure', ...errorFields('NoException', 'the cell is marked to raise an exception (NBVAL_RAISES_EXCEPTION / raises-exception) but raised none') };
+    return {
+      ...base,
+      status: 'Failure',
+      ...errorFields(
+        'NoException',
+        'the cell is marked to raise an exception (NBVAL_RAISES_EXCEPTION / raises-exception) but raised none',
+      ),
+    };
   }
   return base;
 }

@@ -110,7 +110,8 @@ if not isinstance(version, int):
 if version < 4:
     fail('UnsupportedNotebook', '%s is nbformat %d; nbv runs nbformat 4 notebooks (convert with: jupyter nbconvert --to notebook --nbformat 4)' % (rel, version))
 try:
-    nb = nbformat.from_dict(raw)
+    with open(nb_path, encoding='utf-8') as f:
+        nb = nbformat.read(f, as_version=4)
     nbformat.validate(nb)
 except Exception as e:
     fail('MalformedNotebook', '%s is not a valid nbformat 4 notebook: %s' % (rel, str(e).splitlines()[0]))
@@ -170,6 +171,7 @@ except Exception as e:
 export const EXECUTE_SCRIPT = [
   'set -u',
   `mkdir -p "${STATE_DIR}" && rm -f "${EXECUTE_ERROR_FILE}" "${EXECUTED_NOTEBOOK}"`,
+  '[ -n "${HOME:-}" ] && mkdir -p "$HOME"',
   'if ! command -v python3 >/dev/null 2>&1; then',
   `  echo '{"reason":"PythonNotFound","message":"python3 is not on the PATH of the execute step; podConfig.containerImage needs python3 with papermill and ipykernel"}' > "${EXECUTE_ERROR_FILE}"`,
   `  echo ${EXIT_NO_PYTHON} > "${EXIT_CODE_FILE}"; exit 0`,

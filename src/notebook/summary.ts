@@ -16,7 +16,13 @@ export interface ReportSummary {
   cells: { total: number; succeeded: number; failed: number; skipped: number };
   /** Indices of the failed cells, the first 20. */
   failedCells: number[];
-  comparison?: { strategy: string; result: string; totalCells: number; matchedCells: number; mismatchedCells: number };
+  comparison?: {
+    strategy: string;
+    result: string;
+    totalCells: number;
+    matchedCells: number;
+    mismatchedCells: number;
+  };
   /** The whole status when it fits; otherwise absent and `complete` is false: read the step's log. */
   status?: NotebookValidationJobStatus;
   complete: boolean;
@@ -32,9 +38,27 @@ export function summarize(report: ValidationReport): ReportSummary {
     phase: status.phase,
     message: truncateEnd(status.message, 1000),
     ...(report.reason ? { reason: report.reason } : {}),
-    cells: { total: results.length, succeeded: count('Success'), failed: count('Failure'), skipped: count('Skipped') },
-    failedCells: results.filter((r) => r.status === 'Failure').map((r) => r.cellIndex).slice(0, 20),
-    ...(c ? { comparison: { strategy: c.strategy, result: c.result, totalCells: c.totalCells, matchedCells: c.matchedCells, mismatchedCells: c.mismatchedCells } } : {}),
+    cells: {
+      total: results.length,
+      succeeded: count('Success'),
+      failed: count('Failure'),
+      skipped: count('Skipped'),
+    },
+    failedCells: results
+      .filter((r) => r.status === 'Failure')
+      .map((r) => r.cellIndex)
+      .slice(0, 20),
+    ...(c
+      ? {
+          comparison: {
+            strategy: c.strategy,
+            result: c.result,
+            totalCells: c.totalCells,
+            matchedCells: c.matchedCells,
+            mismatchedCells: c.mismatchedCells,
+          },
+        }
+      : {}),
     complete: false,
   };
   const whole: ReportSummary = { ...base, status, complete: true };
@@ -45,7 +69,8 @@ export function formatTerminationMessage(summary: ReportSummary): string {
   return JSON.stringify(summary);
 }
 
-export type ParsedTerminationMessage = { ok: true; summary: ReportSummary } | { ok: false; error: string };
+export type ParsedTerminationMessage =
+  { ok: true; summary: ReportSummary } | { ok: false; error: string };
 
 /**
  * Reads a report step's termination message. A message that is not a summary (empty, cut,
@@ -62,10 +87,21 @@ export function parseTerminationMessage(text: string): ParsedTerminationMessage 
   }
   const v = value as Partial<ReportSummary> | null;
   if (typeof v !== 'object' || v === null || v.nbvReport !== SUMMARY_VERSION) {
-    return { ok: false, error: `the termination message is not an nbv report summary (version ${SUMMARY_VERSION})` };
+    return {
+      ok: false,
+      error: `the termination message is not an nbv report summary (version ${SUMMARY_VERSION})`,
+    };
   }
-  if ((v.phase !== 'Succeeded' && v.phase !== 'Failed') || typeof v.message !== 'string' || typeof v.complete !== 'boolean' || typeof v.cells !== 'object') {
-    return { ok: false, error: 'the termination message is an nbv report summary with missing or invalid fields' };
+  if (
+    (v.phase !== 'Succeeded' && v.phase !== 'Failed') ||
+    typeof v.message !== 'string' ||
+    typeof v.complete !== 'boolean' ||
+    typeof v.cells !== 'object'
+  ) {
+    return {
+      ok: false,
+      error: 'the termination message is an nbv report summary with missing or invalid fields',
+    };
   }
   return { ok: true, summary: v as ReportSummary };
 }

@@ -31,9 +31,14 @@ export function timestampMasker(custom: readonly string[] = []): Masker {
     try {
       new RegExp(pattern);
     } catch (err) {
-      throw new UserError(`comparisonConfig.customTimestampPatterns[${i}]: not a valid regular expression: ${(err as Error).message}`);
+      throw new UserError(
+        `comparisonConfig.customTimestampPatterns[${i}]: not a valid regular expression: ${(err as Error).message}`,
+      );
     }
   });
-  const all = new RegExp([...custom, ...BUILTIN_TIMESTAMP_PATTERNS].map((p) => `(?:${p})`).join('|'), 'gu');
+  const all = new RegExp(
+    [...custom, ...BUILTIN_TIMESTAMP_PATTERNS].map((p) => `(?:${p})`).join('|'),
+    'gu',
+  );
   return (text) => text.replace(all, TIMESTAMP_MASK);
 }

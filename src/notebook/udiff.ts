@@ -7,7 +7,9 @@ export const MAX_DIFF_CHARS = 4000;
 
 function lines(text: string): string[] {
   const all = text.split('\n');
-  return all.length > MAX_LINES ? [...all.slice(0, MAX_LINES), `… ${all.length - MAX_LINES} more lines`] : all;
+  return all.length > MAX_LINES
+    ? [...all.slice(0, MAX_LINES), `… ${all.length - MAX_LINES} more lines`]
+    : all;
 }
 
 export interface DiffLine {
@@ -27,7 +29,11 @@ export function diffLines(expected: string, actual: string): DiffLine[] {
 }
 
 /** A unified diff with hunks of 3 context lines, at most MAX_DIFF_CHARS long. */
-export function unifiedDiff(expected: string, actual: string, labels = ['expected', 'actual']): string {
+export function unifiedDiff(
+  expected: string,
+  actual: string,
+  labels = ['expected', 'actual'],
+): string {
   const all = diffLines(expected, actual);
   const out = [`--- ${labels[0]}`, `+++ ${labels[1]}`];
   const context = 3;
@@ -51,7 +57,8 @@ export function unifiedDiff(expected: string, actual: string, labels = ['expecte
       equalRun = all[end]?.op === ' ' ? equalRun + 1 : 0;
       end++;
     }
-    const stop = equalRun >= 2 * context ? end - equalRun + context : end;
+    // Trailing context: at most `context` of the equal lines that ended the hunk.
+    const stop = end - Math.max(0, equalRun - context);
     const hunk = all.slice(from, stop);
     const countA = hunk.filter((l) => l.op !== '+').length;
     const countB = hunk.filter((l) => l.op !== '-').length;

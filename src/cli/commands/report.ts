@@ -23,8 +23,10 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
   const config = reportConfigFromEnv(io.env);
   const report = await buildReport(config, reportPaths(config));
   const terminationPath = values['termination-message'];
-  if (terminationPath) await writeFile(terminationPath, formatTerminationMessage(summarize(report)));
-  if (values['report-dir']) await writeReportFiles(report, values['report-dir'], values.name ?? config.notebookPath);
+  if (terminationPath)
+    await writeFile(terminationPath, formatTerminationMessage(summarize(report)));
+  if (values['report-dir'])
+    await writeReportFiles(report, values['report-dir'], values.name ?? config.notebookPath);
   writeLine(io.stdout, statusJson(report.status));
   return 0;
 }

@@ -1,5 +1,11 @@
 import { parseArgs } from 'node:util';
-import { createVenv, findPython, probePython, missingModules } from '../../notebook/python.ts';
+import {
+  REQUIRED_MODULES,
+  createVenv,
+  findPython,
+  missingModules,
+  probePython,
+} from '../../notebook/python.ts';
 import { writeLine, type CliIo } from '../io.ts';
 
 /**
@@ -7,15 +13,19 @@ import { writeLine, type CliIo } from '../io.ts';
  * packages, pinned in python/requirements.txt) unless it exists; `--force` rebuilds it.
  */
 export async function run(argv: string[], io: CliIo): Promise<number> {
-  const { values } = parseArgs({ args: argv, options: { force: { type: 'boolean' }, quiet: { type: 'boolean', short: 'q' } } });
+  const { values } = parseArgs({
+    args: argv,
+    options: { force: { type: 'boolean' }, quiet: { type: 'boolean', short: 'q' } },
+  });
   const log = (line: string) => writeLine(io.stderr, line);
   const existing = values.force ? undefined : findPython(io.env);
   const choice = existing ?? (await createVenv(io.env, log));
-  const missing = missingModules(probePython(choice.python));
+  const missing = missingModules(probePython(choice.python, REQUIRED_MODULES));
   if (missing.length > 0) {
     writeLine(io.stderr, `${choice.python} (${choice.origin}) lacks ${missing.join(', ')}`);
     return 1;
   }
-  if (!values.quiet || !existing) writeLine(io.stdout, `${choice.python} (${choice.origin}) is ready`);
+  if (!values.quiet || !existing)
+    writeLine(io.stdout, `${choice.python} (${choice.origin}) is ready`);
   return 0;
 }
