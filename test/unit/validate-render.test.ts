@@ -18,7 +18,11 @@ interface RenderedContainer {
 }
 interface RenderedPod {
   kind: string;
-  spec: { volumes: unknown[]; initContainers: RenderedContainer[]; containers: RenderedContainer[] };
+  spec: {
+    volumes: unknown[];
+    initContainers: RenderedContainer[];
+    containers: RenderedContainer[];
+  };
 }
 
 const samples = globSync('../shared/reference/nvj-operator/samples/**/*.yaml');
@@ -137,9 +141,7 @@ describe('nbv render', () => {
     ]);
     const containers = [...pod.spec.initContainers, ...pod.spec.containers];
     for (const c of containers) {
-      const userMounts = c.volumeMounts.filter(
-        (m) => m.name !== 'workspace',
-      );
+      const userMounts = c.volumeMounts.filter((m) => m.name !== 'workspace');
       assert.equal(
         userMounts.length > 0,
         c.name === 'execute',
