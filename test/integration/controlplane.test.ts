@@ -7,6 +7,7 @@ import { describe, it } from 'node:test';
 import {
   ApiException,
   ApiextensionsV1Api,
+  AppsV1Api,
   BatchV1Api,
   CoreV1Api,
   KubeConfig,
@@ -16,7 +17,7 @@ import {
   type V1Pod,
   type V1PodSpec,
 } from '@kubernetes/client-node';
-import { parseAllDocuments, stringify } from 'yaml';
+import { parseAllDocuments } from 'yaml';
 import { pinnedVersions } from '../../src/dev/controlplane/index.ts';
 import {
   KWOK_NODE_NAME,
@@ -70,6 +71,21 @@ async function jobPod(namespace: string, job: string): Promise<V1Pod | undefined
   return pods.items[0];
 }
 
+type Manifest = { kind?: string; metadata?: { name?: string; namespace?: string } };
+
+/** The documents of a YAML file. */
+function documents(path: string): Manifest[] {
+  return parseAllDocuments(readFileSync(path, 'utf8'))
+    .map((doc) => doc.toJS() as Manifest | null)
+    .filter((doc) => doc !== null);
+}
+
+function crdNames(path: string): string[] {
+  return documents(path)
+    .filter((doc) => doc.kind === 'CustomResourceDefinition')
+    .map((doc) => doc.metadata?.name ?? '');
+}
+
 function jobCondition(job: V1Job, type: string): boolean {
   return Boolean(job.status?.conditions?.some((c) => c.type === type && c.status === 'True'));
 }
@@ -86,27 +102,22 @@ describe('local control plane', () => {
 
   it('establishes every generated CRD and accepts every NotebookValidationJob sample', async (t) => {
     const crdDir = join(repo, 'config/crd');
-    const files = existsSync(crdDir) ? readdirSync(crdDir).filter((f) => /\.ya?ml$/.test(f)) : [];
-    assert.ok(files.length > 0, `no CRD files in ${crdDir}: generate them first`);
-    const names = files.flatMap((file) =>
-      parseAllDocuments(readFileSync(join(crdDir, file), 'utf8'))
-        .map((doc) => doc.toJS() as { kind?: string; metadata?: { name?: string } } | null)
-        .filter((doc) => doc?.kind === 'CustomResourceDefinition')
-        .map((doc) => doc?.metadata?.name ?? ''),
-    );
-    assert.ok(names.length > 0, `${crdDir} holds no CustomResourceDefinition`);
+    const crds = (existsSync(crdDir) ? readdirSync(crdDir) : [])
+      .filter((file) => /\.ya?ml$/.test(file))
+      .map((file) => ({ file: join(crdDir, file), names: crdNames(join(crdDir, file)) }))
+      .filter(({ names }) => names.length > 0);
+    assert.ok(crds.length > 0, `no CustomResourceDefinition in ${crdDir}: generate them first`);
     // Server-side apply through kubectl: the typed client would drop enum/default/x-kubernetes-*.
     await kubectl([
       'apply',
       '--server-side',
       '--force-conflicts',
       '--field-manager=nbv-test',
-      '-f',
-      crdDir,
+      ...crds.flatMap(({ file }) => ['-f', file]),
     ]);
 
     const apiext = kc.makeApiClient(ApiextensionsV1Api);
-    for (const name of names) {
+    for (const name of crds.flatMap(({ names }) => names)) {
       const crd = await waitFor(
         async () => {
           const crd = await apiext.readCustomResourceDefinition({ name });
@@ -127,22 +138,17 @@ describe('local control plane', () => {
     const sampleFiles = readdirSync(samplesDir).filter((f) => f.endsWith('.yaml'));
     let created = 0;
     for (const file of sampleFiles) {
-      const docs = parseAllDocuments(readFileSync(join(samplesDir, file), 'utf8'))
-        .map(
-          (doc) =>
-            doc.toJS() as {
-              kind?: string;
-              metadata?: { name?: string; namespace?: string };
-            } | null,
-        )
-        .filter((doc) => doc?.kind === 'NotebookValidationJob');
+      const docs = documents(join(samplesDir, file)).filter(
+        (d) => d.kind === 'NotebookValidationJob',
+      );
       for (const doc of docs) {
-        await t.test(`${file}: ${doc?.metadata?.name}`, async () => {
+        await t.test(`${file}: ${doc.metadata?.name}`, async () => {
           // Samples name their own namespaces (mlops, team-a, ...); all go into the test's.
-          delete doc?.metadata?.namespace;
+          delete doc.metadata?.namespace;
           await kubectl(
             ['create', '--validate=strict', '-n', namespace, '-f', '-'],
-            stringify(doc),
+            // JSON, not YAML: kubectl reads YAML 1.1, where an unquoted `yes` is a boolean.
+            JSON.stringify(doc),
           );
           created++;
         });
@@ -331,6 +337,56 @@ describe('local control plane', () => {
     assert.equal(failed.status?.containerStatuses?.[0]?.state?.waiting?.reason, 'PodInitializing');
   });
 
+  it('rolls out a Deployment whose pods become Ready on the kwok node', async () => {
+    const namespace = await freshNamespace('deploy');
+    const labels = { app: 'serving' };
+    await kc.makeApiClient(AppsV1Api).createNamespacedDeployment({
+      namespace,
+      body: {
+        metadata: { name: 'serving' },
+        spec: {
+          replicas: 2,
+          selector: { matchLabels: labels },
+          template: { metadata: { labels }, spec: restrictedSpec({ restartPolicy: 'Always' }) },
+        },
+      },
+    });
+    await waitFor(
+      async () => {
+        const deployment = await kc
+          .makeApiClient(AppsV1Api)
+          .readNamespacedDeployment({ name: 'serving', namespace });
+        return deployment.status?.availableReplicas === 2;
+      },
+      30_000,
+      'two available replicas',
+    );
+  });
+
+  it('fails a pod that outlives its activeDeadlineSeconds, as the kubelet would', async () => {
+    const namespace = await freshNamespace('deadline');
+    await core.createNamespacedPod({
+      namespace,
+      body: restrictedPod('slow', { activeDeadlineSeconds: 2 }),
+    });
+    const read = (): Promise<V1Pod> => core.readNamespacedPod({ name: 'slow', namespace });
+    await waitFor(async () => (await read()).status?.phase === 'Running', 30_000, 'pod Running');
+    const failed = await waitFor(
+      async () => {
+        const pod = await read();
+        return pod.status?.phase === 'Failed' ? pod : undefined;
+      },
+      30_000,
+      'pod Failed',
+    );
+    assert.equal(failed.status?.reason, 'DeadlineExceeded');
+    const terminated = failed.status?.containerStatuses?.[0]?.state?.terminated;
+    assert.equal(terminated?.exitCode, 137);
+    // startTime has whole seconds: a 2 s deadline leaves at least 1 s between the two.
+    const ranMs = Number(terminated?.finishedAt) - Number(failed.status?.startTime);
+    assert.ok(ranMs >= 1000, `failed ${ranMs} ms after it started, before its 2 s deadline`);
+  });
+
   it('garbage-collects the children of a deleted owner', async () => {
     const namespace = await freshNamespace('gc');
     const owner = await core.createNamespacedConfigMap({
@@ -393,10 +449,8 @@ describe('local control plane', () => {
         (e: unknown) => e,
       );
     assert.equal(statusCode(err), 403, 'the pod was not rejected');
-    assert.match(
-      String((err as ApiException<string>).body),
-      /violates PodSecurity "restricted:latest"/,
-    );
+    const status = JSON.parse(String((err as ApiException<string>).body)) as { message: string };
+    assert.match(status.message, /violates PodSecurity "restricted:latest"/);
     // The same namespace takes a pod that complies, so the rejection was about the pod.
     await core.createNamespacedPod({ namespace, body: restrictedPod('compliant') });
   });

@@ -22,9 +22,12 @@ export async function globalSetup(): Promise<void> {
 }
 
 export async function globalTeardown(): Promise<void> {
-  if (!controlPlane) return;
-  await controlPlane.stop();
+  // The runner may call this twice when interrupted.
+  const stopping = controlPlane;
+  controlPlane = undefined;
+  if (!stopping) return;
+  await stopping.stop();
   // Logs stay for a post-mortem when something died; otherwise nothing is left behind.
-  if (crashed) log(`state and logs kept in ${controlPlane.stateDir}`);
-  else rmSync(controlPlane.stateDir, { recursive: true, force: true });
+  if (crashed) log(`state and logs kept in ${stopping.stateDir}`);
+  else rmSync(stopping.stateDir, { recursive: true, force: true });
 }

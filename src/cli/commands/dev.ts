@@ -11,7 +11,7 @@ import {
   supervisorLogTail,
   type ClusterState,
 } from '../../dev/controlplane/dev-cluster.ts';
-import { UserError } from '../../errors.ts';
+import { UserError, errorMessage } from '../../errors.ts';
 import { writeLine, type CliIo } from '../io.ts';
 
 const USAGE = `Usage: nbv dev cluster up|down|status [--state-dir DIR] [--port N]
@@ -28,16 +28,24 @@ const USAGE = `Usage: nbv dev cluster up|down|status [--state-dir DIR] [--port N
 Set NBV_CONTROLPLANE_BIN to a folder with etcd, kube-apiserver, kube-controller-manager,
 kube-scheduler, kubectl and kwok to use your own binaries.`;
 
+function parse(argv: string[]) {
+  try {
+    return parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        'state-dir': { type: 'string' },
+        port: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (err) {
+    throw new UserError(`${errorMessage(err)}\n${USAGE}`);
+  }
+}
+
 export async function run(argv: string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      'state-dir': { type: 'string' },
-      port: { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
+  const { values, positionals } = parse(argv);
   if (values.help) {
     writeLine(io.stdout, USAGE);
     return 0;

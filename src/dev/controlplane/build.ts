@@ -2,13 +2,22 @@
 // brings their own, else a cache folder keyed by the pinned versions, built once with `go build`
 // from the wrapper modules in test/controlplane/. The go.mod files there are the one place where
 // versions are pinned; everything here reads them.
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { accessSync, constants, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import {
+  accessSync,
+  constants,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+} from 'node:fs';
 import { homedir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { promisify } from 'node:util';
+import { basename, dirname, join, resolve } from 'node:path';
 import { ControlPlaneError } from './errors.ts';
+import { isAlive } from './process.ts';
 
 export const BINARY_NAMES = [
   'etcd',
@@ -127,27 +136,38 @@ export async function ensureBinaries(options: EnsureOptions = {}): Promise<Binar
     if (missing.length > 0) {
       throw new ControlPlaneError(
         'use NBV_CONTROLPLANE_BIN',
-        `${own} lacks executable ${missing.join(', ')} (needs ${BINARY_NAMES.join(', ')})`,
+        `${own} lacks the executable ${missing.join(', ')}`,
       );
     }
     return binariesIn(own);
   }
 
+  if (!existsSync(MODULES_DIR)) {
+    throw new ControlPlaneError(
+      'find the control-plane modules',
+      `${MODULES_DIR} is missing: building needs a checkout of the nbv repository; ` +
+        'or set NBV_CONTROLPLANE_BIN',
+    );
+  }
   const target = join(cacheRoot(env), cacheKey());
   if (missingIn(target).length === 0) return binariesIn(target);
 
-  await checkGo();
+  // Fails early, with advice, when there is no Go toolchain.
+  await goCommand('build the control plane', MODULES_DIR, ['version'], env);
   // Build next to the target and rename at the end: a concurrent or interrupted build never
   // leaves a half-filled cache folder behind.
+  removeAbandonedBuilds(target);
   const staging = `${target}.partial-${process.pid}`;
-  rmSync(staging, { recursive: true, force: true });
   mkdirSync(staging, { recursive: true });
   try {
     log(`building the control plane into ${target} (once; the first build takes several minutes)`);
-    for (const module of GO_MODULES) await buildModule(module, staging, log);
-    if (missingIn(target).length > 0) {
-      rmSync(target, { recursive: true, force: true });
+    for (const module of GO_MODULES) await buildModule(module, staging, env, log);
+    try {
       renameSync(staging, target);
+    } catch (err) {
+      // Another build finished first; its folder is complete, as only complete ones are renamed.
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw err;
     }
   } finally {
     rmSync(staging, { recursive: true, force: true });
@@ -155,29 +175,30 @@ export async function ensureBinaries(options: EnsureOptions = {}): Promise<Binar
   return binariesIn(target);
 }
 
-async function checkGo(): Promise<void> {
-  try {
-    await promisify(execFile)('go', ['version']);
-  } catch (err) {
-    const missing = (err as NodeJS.ErrnoException).code === 'ENOENT';
-    throw new ControlPlaneError(
-      'build the control plane',
-      missing
-        ? 'the Go toolchain (`go`) was not found on PATH. Install Go 1.26 or newer, or set ' +
-            `NBV_CONTROLPLANE_BIN to a folder with ${BINARY_NAMES.join(', ')}`
-        : `\`go version\` failed: ${String(err)}`,
-    );
+/** Staging folders of builds whose process is gone (killed before its `finally` ran). */
+function removeAbandonedBuilds(target: string): void {
+  const root = dirname(target);
+  const prefix = `${basename(target)}.partial-`;
+  if (!existsSync(root)) return;
+  for (const entry of readdirSync(root)) {
+    const pid = Number(entry.slice(prefix.length));
+    if (entry.startsWith(prefix) && !isAlive(pid)) {
+      rmSync(join(root, entry), { recursive: true, force: true });
+    }
   }
 }
 
 async function buildModule(
   module: GoModule,
   outDir: string,
+  env: NodeJS.ProcessEnv,
   log: (line: string) => void,
 ): Promise<void> {
   const cwd = join(MODULES_DIR, module.dir);
   const ldflags = ['-s', '-w'];
-  if (module.module === 'k8s.io/kubernetes') ldflags.push(...(await kubernetesVersionFlags(cwd)));
+  if (module.module === 'k8s.io/kubernetes') {
+    ldflags.push(...(await kubernetesVersionFlags(cwd, env)));
+  }
   const entries = Object.entries(module.packages);
   const started = Date.now();
   const names = entries.map(([binary]) => binary).join(', ');
@@ -188,7 +209,8 @@ async function buildModule(
   const output = entries.length === 1 && only ? join(outDir, only[0]) : `${outDir}/`;
   // -mod=readonly: the committed go.sum must be complete; a build never rewrites the repo.
   const args = ['build', '-mod=readonly', '-trimpath', `-ldflags=${ldflags.join(' ')}`];
-  await goCommand(`build ${names}`, cwd, [...args, '-o', output, ...entries.map(([, pkg]) => pkg)]);
+  const packages = entries.map(([, pkg]) => pkg);
+  await goCommand(`build ${names}`, cwd, [...args, '-o', output, ...packages], env);
   log(`  built ${names} in ${Math.round((Date.now() - started) / 1000)}s`);
 }
 
@@ -196,14 +218,9 @@ async function buildModule(
  * What hack/lib/version.sh would stamp, so that /version and `kubectl version` report the real
  * release. The build date is the tag's commit time from the module proxy, so builds repeat.
  */
-async function kubernetesVersionFlags(cwd: string): Promise<string[]> {
-  const output = await goCommand('read the Kubernetes version', cwd, [
-    'list',
-    '-mod=readonly',
-    '-m',
-    '-json',
-    'k8s.io/kubernetes',
-  ]);
+async function kubernetesVersionFlags(cwd: string, env: NodeJS.ProcessEnv): Promise<string[]> {
+  const args = ['list', '-mod=readonly', '-m', '-json', 'k8s.io/kubernetes'];
+  const output = await goCommand('read the Kubernetes version', cwd, args, env);
   const info = JSON.parse(output) as { Version: string; Time?: string };
   const [, major, minor] = /^v(\d+)\.(\d+)\./.exec(info.Version) ?? [];
   const values: Record<string, string | undefined> = {
@@ -223,22 +240,32 @@ async function kubernetesVersionFlags(cwd: string): Promise<string[]> {
 }
 
 /** Runs `go ARGS` in `cwd`; on failure names the step and shows the end of go's output. */
-function goCommand(step: string, cwd: string, args: string[]): Promise<string> {
+function goCommand(
+  step: string,
+  cwd: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+): Promise<string> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn('go', args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('go', args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('error', (err) =>
-      reject(new ControlPlaneError(step, `cannot run go: ${err.message}`)),
-    );
-    child.on('close', (code) => {
+    child.on('error', (err: NodeJS.ErrnoException) => {
+      const detail =
+        err.code === 'ENOENT'
+          ? 'the Go toolchain (`go`) was not found on PATH. Install Go 1.26 or newer, or set ' +
+            `NBV_CONTROLPLANE_BIN to a folder with ${BINARY_NAMES.join(', ')}`
+          : `cannot run go: ${err.message}`;
+      reject(new ControlPlaneError(step, detail));
+    });
+    // After an 'error' the promise is already settled; this reject is then a no-op.
+    child.on('close', (code, signal) => {
       if (code === 0) return resolvePromise(stdout);
       const tail = stderr.trim().split('\n').slice(-30).join('\n');
-      reject(
-        new ControlPlaneError(step, `go ${args[0]} in ${cwd} failed (exit ${code}):\n${tail}`),
-      );
+      const how = signal ? `killed by ${signal}` : `exit ${code}`;
+      reject(new ControlPlaneError(step, `go ${args[0]} in ${cwd} failed (${how}):\n${tail}`));
     });
   });
 }

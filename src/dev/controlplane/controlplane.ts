@@ -12,8 +12,12 @@ import { KWOK_NODE_ANNOTATION, KWOK_NODE_NAME, kwokConfig } from './kwok-stages.
 import { adminTls, ensurePki, writeKubeconfig, type Pki } from './pki.ts';
 import { Component, assertPortFree, freePorts, waitUntilReady } from './process.ts';
 
-/** Controllers beyond the defaults envtest leaves out; serviceaccount gives every namespace the
- * `default` ServiceAccount without which no pod can be created. */
+/**
+ * The kube-controller-manager controllers nbv's behaviour depends on (envtest runs none):
+ * Jobs and their pods, garbage collection, namespaces, PV/PVC binding and protection, and the
+ * Deployment -> ReplicaSet -> Pod chain behind an InferenceService. serviceaccount-controller gives
+ * each namespace the `default` ServiceAccount without which no pod can be created.
+ */
 export const CONTROLLERS = [
   'job-controller',
   'garbage-collector-controller',
@@ -22,6 +26,8 @@ export const CONTROLLERS = [
   'persistentvolumeclaim-protection-controller',
   'persistentvolume-protection-controller',
   'ttl-after-finished-controller',
+  'deployment-controller',
+  'replicaset-controller',
   'serviceaccount-controller',
   'root-ca-certificate-publisher-controller',
 ];
@@ -150,7 +156,7 @@ export async function startControlPlane(options: StartOptions = {}): Promise<Con
       isHealthy(`${server}/api/v1/namespaces/default/serviceaccounts/default`, tls),
     );
     const version = await serverVersion(server, tls);
-    log(`control plane ${version} ready in ${elapsed(t0)}`);
+    log(`control plane ${version} ready in ${elapsed(t0)} (state in ${stateDir})`);
 
     return {
       stateDir,
@@ -224,6 +230,9 @@ function apiserverArgs(pki: Pki, port: number, etcdUrl: string): string[] {
     '--authorization-mode=RBAC',
     // Added to the default set; listed so that what the tests rely on is visible here.
     '--enable-admission-plugins=NamespaceLifecycle,ServiceAccount,PodSecurity,MutatingAdmissionWebhook,ValidatingAdmissionWebhook',
+    // It taints new nodes not-ready until node-lifecycle-controller, which is not run here,
+    // sees them Ready; kwok's node would never lose the taint.
+    '--disable-admission-plugins=TaintNodesByCondition',
     // Privileged pods pass validation, so that Pod Security admission is what rejects them.
     '--allow-privileged=true',
     // There is no routable address to put into the `kubernetes` Service's endpoints.
@@ -238,6 +247,8 @@ function componentArgs(pki: Pki, kubeconfig: string, port: number): string[] {
     `--kubeconfig=${kubeconfig}`,
     `--authentication-kubeconfig=${kubeconfig}`,
     `--authorization-kubeconfig=${kubeconfig}`,
+    // The apiserver has no front-proxy CA to publish; do not go looking for one.
+    '--authentication-skip-lookup=true',
     '--bind-address=127.0.0.1',
     `--secure-port=${port}`,
     `--tls-cert-file=${pki.servingCert}`,

@@ -16,7 +16,7 @@ import { ensureBinaries } from './build.ts';
 import type { ComponentInfo, ControlPlane } from './controlplane.ts';
 import { ControlPlaneError } from './errors.ts';
 import { isHealthy, type TlsFiles } from './http.ts';
-import { tailFile } from './process.ts';
+import { assertPortFree, isAlive, tailFile } from './process.ts';
 
 const STATE_FILE = 'cluster.json';
 const SUPERVISOR_LOG = 'supervisor.log';
@@ -64,15 +64,6 @@ export function readState(stateDir: string): ClusterState | undefined {
   return isAlive(state.supervisorPid) ? state : undefined;
 }
 
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /**
  * Builds the binaries if needed (in the foreground, so progress shows), then starts the
  * supervisor detached and waits until it reports the cluster ready or dies.
@@ -82,6 +73,10 @@ export async function startDetached(
   options: { apiserverPort?: number; env: NodeJS.ProcessEnv; log: (line: string) => void },
 ): Promise<ClusterState> {
   const binaries = await ensureBinaries({ env: options.env, log: options.log });
+  // Checked here too, so that the message needs no detour through the supervisor's log.
+  if (options.apiserverPort !== undefined) {
+    await assertPortFree(options.apiserverPort, 'start kube-apiserver');
+  }
   // A fresh cluster each time: `down` wipes the state, and leftovers of a crash go here.
   rmSync(stateDir, { recursive: true, force: true });
   mkdirSync(stateDir, { recursive: true });

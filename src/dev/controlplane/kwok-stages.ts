@@ -10,6 +10,10 @@
 //                                 when not named). Init containers run in order: after the first
 //                                 failing one the rest and the main containers never start. Phase
 //                                 Succeeded when all exit 0, else Failed (restartPolicy Never).
+//   spec.activeDeadlineSeconds -> nbv-pod-deadline: at startTime + activeDeadlineSeconds, unless
+//   passed, not completed         completed first, the pod fails with reason DeadlineExceeded and
+//                                 its running containers end with exit code 137, as the kubelet
+//                                 does it.
 //   deletionTimestamp set      -> nbv-pod-delete: the pod is removed once no finalizer holds it,
 //                                 which is what garbage collection and namespace deletion wait for.
 //
@@ -173,6 +177,50 @@ conditions:
 
 const resources = '{ cpu: "32", memory: 256Gi, ephemeral-storage: 1Ti, pods: "110" }';
 
+// A container status as the kubelet leaves it when it kills the pod; `.` is the old status.
+const killedStatus = `
+- name: {{ .name | Quote }}
+  image: {{ .image | Quote }}
+  imageID: ""
+  ready: false
+  restartCount: 0
+  started: false
+{{ if .state.running }}
+  state:
+    terminated:
+      exitCode: 137
+      reason: Error
+      startedAt: {{ .state.running.startedAt | Quote }}
+      finishedAt: {{ $now | Quote }}
+{{ else }}
+  state: {{ toJson .state }}
+{{ end }}`;
+
+const podDeadline = `
+{{ $now := Now }}
+phase: Failed
+reason: DeadlineExceeded
+message: Pod was active on the node longer than the specified deadline
+conditions:
+- type: ContainersReady
+  status: "False"
+  reason: PodFailed
+  lastTransitionTime: {{ $now | Quote }}
+- type: Ready
+  status: "False"
+  reason: PodFailed
+  lastTransitionTime: {{ $now | Quote }}
+{{ with .status.initContainerStatuses }}
+initContainerStatuses:
+{{ range . }}
+${killedStatus}
+{{ end }}
+{{ end }}
+containerStatuses:
+{{ range .status.containerStatuses }}
+${killedStatus}
+{{ end }}`;
+
 const nodeReady = `
 {{ $now := Now }}
 phase: Running
@@ -206,14 +254,33 @@ nodeInfo:
   machineID: ""
   systemUUID: ""`;
 
-function stage(name: string, kind: 'Pod' | 'Node', selector: object[], next: object): object {
+function stage(
+  name: string,
+  kind: 'Pod' | 'Node',
+  selector: object[],
+  next: object,
+  delay?: object,
+): object {
+  const resourceRef = { apiGroup: 'v1', kind };
   return {
     apiVersion: 'kwok.x-k8s.io/v1alpha1',
     kind: 'Stage',
     metadata: { name },
-    spec: { resourceRef: { apiGroup: 'v1', kind }, selector: { matchExpressions: selector }, next },
+    spec: {
+      resourceRef,
+      selector: { matchExpressions: selector },
+      next,
+      ...(delay ? { delay } : {}),
+    },
   };
 }
+
+const completeRequested = `.metadata.annotations["${COMPLETE_ANNOTATION}"]`;
+const started = [
+  notDeleted,
+  { key: '.status.podIP', operator: 'Exists' },
+  { key: '.status.phase', operator: 'In', values: ['Pending', 'Running'] },
+];
 
 export function kwokStages(): object[] {
   return [
@@ -238,16 +305,27 @@ export function kwokStages(): object[] {
         statusTemplate: podStart,
       },
     ),
+    stage('nbv-pod-complete', 'Pod', [...started, { key: completeRequested, operator: 'Exists' }], {
+      statusTemplate: podComplete,
+    }),
     stage(
-      'nbv-pod-complete',
+      'nbv-pod-deadline',
       'Pod',
       [
-        notDeleted,
-        { key: '.status.podIP', operator: 'Exists' },
-        { key: '.status.phase', operator: 'In', values: ['Pending', 'Running'] },
-        { key: `.metadata.annotations["${COMPLETE_ANNOTATION}"]`, operator: 'Exists' },
+        ...started,
+        { key: completeRequested, operator: 'DoesNotExist' },
+        { key: '.spec.activeDeadlineSeconds', operator: 'Exists' },
       ],
-      { statusTemplate: podComplete },
+      { statusTemplate: podDeadline },
+      // An absolute time, so that the deadline does not move when the pod changes meanwhile.
+      {
+        durationFrom: {
+          jq: {
+            expression:
+              '(.status.startTime | fromdateiso8601) + .spec.activeDeadlineSeconds | todateiso8601',
+          },
+        },
+      },
     ),
     stage(
       'nbv-pod-delete',

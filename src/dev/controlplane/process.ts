@@ -31,7 +31,9 @@ export class Component {
     const log = openSync(logPath, 'a');
     try {
       const [cmd, ...rest] = withParentDeathSignal([command, ...args]);
-      this.child = spawn(cmd ?? command, rest, { stdio: ['ignore', log, log] });
+      // A process group of its own: Ctrl-C in a terminal reaches only us, and we stop the
+      // components in order instead of all of them dying at once mid-request.
+      this.child = spawn(cmd ?? command, rest, { stdio: ['ignore', log, log], detached: true });
     } finally {
       closeSync(log);
     }
@@ -42,12 +44,12 @@ export class Component {
         resolve(this.exitStatus);
       });
     });
+    // Without a listener an 'error' (say, a binary that cannot be executed) would crash us.
+    this.child.on('error', () => {});
     if (this.child.pid === undefined) {
-      // spawn failed synchronously (e.g. ENOENT); the 'error' event carries the reason.
       throw new ControlPlaneError(`start ${name}`, `cannot run ${command}`);
     }
     this.pid = this.child.pid;
-    this.child.on('error', () => {}); // reported through `exited` and the log instead
     live.add(this);
   }
 
@@ -79,6 +81,16 @@ export class Component {
   killNow(): void {
     this.stopping = true;
     if (!this.exitStatus) this.child.kill('SIGKILL');
+  }
+}
+
+/** True when a process with this pid exists (signal 0 only checks). */
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
   }
 }
 
