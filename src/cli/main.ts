@@ -37,16 +37,6 @@ const commands: Record<string, CommandEntry> = {
     load: () => import('./commands/doctor.ts'),
   },
   setup: { summary: 'create the Python environment', load: () => import('./commands/setup.ts') },
-  operator: {
-    summary: 'run the controllers and webhook',
-    load: () => import('./commands/operator.ts'),
-  },
-  submit: {
-    summary: 'create a job on the cluster and follow it',
-    load: () => import('./commands/submit.ts'),
-  },
-  status: { summary: 'show a job on the cluster', load: () => import('./commands/status.ts') },
-  install: { summary: 'print the install manifests', load: () => import('./commands/install.ts') },
   dev: {
     summary: 'local control plane (nbv dev cluster up|down|status)',
     load: () => import('./commands/dev.ts'),
