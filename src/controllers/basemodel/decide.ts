@@ -258,6 +258,22 @@ export function decideModel(observation: ModelObservation): ModelDecision {
       { specFill: {}, actions },
     );
 
+  // Failures are fingerprinted too: the same claim and sub-path are not inspected again.
+  const extractionFailed = (message: string) =>
+    decision(
+      {
+        state: 'Failed',
+        source,
+        metadata: { status: 'False', reason: 'PVCMetadataExtractionFailed', message },
+      },
+      { metadataFingerprint: fingerprint, metadataJobName: jobName },
+      {
+        specFill: {},
+        actions: staleJob,
+        event: { type: 'Warning', reason: 'PVCMetadataExtractionFailed', message },
+      },
+    );
+
   switch (job.kind) {
     case 'none':
       return extracting(`metadata Job ${jobName} created`, [
@@ -266,22 +282,8 @@ export function decideModel(observation: ModelObservation): ModelDecision {
       ]);
     case 'running':
       return extracting(`metadata Job ${jobName} is running`, staleJob);
-    case 'failed': {
-      const message = `metadata Job ${jobName} failed: ${job.message}`;
-      return decision(
-        {
-          state: 'Failed',
-          source,
-          metadata: { status: 'False', reason: 'PVCMetadataExtractionFailed', message },
-        },
-        { metadataFingerprint: fingerprint, metadataJobName: jobName },
-        {
-          specFill: {},
-          actions: staleJob,
-          event: { type: 'Warning', reason: 'PVCMetadataExtractionFailed', message },
-        },
-      );
-    }
+    case 'failed':
+      return extractionFailed(`metadata Job ${jobName} failed: ${job.message}`);
     case 'succeeded': {
       const result = job.result.ok ? job.result.value : undefined;
       if (!result || !result.ok) {
@@ -290,20 +292,7 @@ export function decideModel(observation: ModelObservation): ModelDecision {
             ? `${result.reason}: ${result.error}`
             : 'no result'
           : job.result.error;
-        const message = `metadata extraction failed: ${why}`;
-        return decision(
-          {
-            state: 'Failed',
-            source,
-            metadata: { status: 'False', reason: 'PVCMetadataExtractionFailed', message },
-          },
-          { metadataFingerprint: fingerprint, metadataJobName: jobName },
-          {
-            specFill: {},
-            actions: staleJob,
-            event: { type: 'Warning', reason: 'PVCMetadataExtractionFailed', message },
-          },
-        );
+        return extractionFailed(`metadata extraction failed: ${why}`);
       }
       const specFill = fillEmptySpecFields(model.spec, result);
       const errors = result.findings.filter((f) => f.severity === 'error');
