@@ -37,7 +37,6 @@ export {
 } from './informer.ts';
 export {
   KubeClient,
-  controllerReference,
   keyOf,
   microTime,
   objectKey,
@@ -55,6 +54,8 @@ export {
   type WatchEvent,
   type WatchOptions,
 } from './kube.ts';
+// Owner references are built once, for builders and controllers alike.
+export { controllerReference } from '../builders/owner.ts';
 export { LeaderElector, type LeaderElectionOptions, type Lease, type LeaseSpec } from './leader.ts';
 export { createLogger, silentLogger, type Logger, type LoggerOptions } from './log.ts';
 export {

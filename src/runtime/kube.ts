@@ -155,16 +155,6 @@ export function parseKey(key: string): ObjectRef {
   return slash < 0 ? { name: key } : { namespace: key.slice(0, slash), name: key.slice(slash + 1) };
 }
 
-/** The owner reference a child should carry for `owner` (controller: true). */
-export function controllerReference(owner: KubeObject): OwnerReference {
-  const { apiVersion, kind } = owner;
-  const { name, uid } = owner.metadata ?? {};
-  if (!apiVersion || !kind || !name || !uid) {
-    throw new Error('an owner needs apiVersion, kind, metadata.name and metadata.uid');
-  }
-  return { apiVersion, kind, name, uid, controller: true, blockOwnerDeletion: true };
-}
-
 export class KubeClient {
   readonly transport: KubeTransport;
   readonly mapper: RestMapper;

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { controllerReference, microTime, parseKey, parseTime } from './kube.ts';
+import { controllerReference } from '../builders/owner.ts';
+import { microTime, parseKey, parseTime } from './kube.ts';
 import {
   apiVersionOf,
   parseApiVersion,

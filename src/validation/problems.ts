@@ -55,7 +55,7 @@ export function problemsFromZod(
     if (issue.code === 'invalid_union' && issue.errors.length > 0) {
       // Report the alternative that got furthest rather than "invalid input".
       const best = [...issue.errors].sort((a, b) => a.length - b.length)[0] ?? [];
-      out.push(...problemsFromZod(best, unknownField).map((p) => p));
+      out.push(...problemsFromZod(best, unknownField));
       continue;
     }
     out.push(error(issue.path, reasonOf(issue)));
@@ -94,4 +94,10 @@ function describe(value: unknown): string {
 
 export function hasErrors(problems: readonly Problem[]): boolean {
   return problems.some((p) => p.severity === 'error');
+}
+
+/** `FIELD: REASON` (warnings marked unless the reader already knows), as nbv prints problems. */
+export function formatProblem(p: Problem, markWarning = true): string {
+  const field = p.field ? `${p.field}: ` : '';
+  return `${field}${markWarning && p.severity === 'warning' ? 'warning: ' : ''}${p.reason}`;
 }

@@ -1,7 +1,7 @@
 // AdmissionReview v1 in, AdmissionReview v1 out: the validating and the mutating (defaulting)
 // webhooks, both calling admit() — the same rules as `nbv validate` and `nbv run`.
 import { admit } from '../validation/admission.ts';
-import type { Problem } from '../validation/problems.ts';
+import { formatProblem, type Problem } from '../validation/problems.ts';
 import { jsonPatch } from './json-patch.ts';
 
 export interface AdmissionRequest {
@@ -30,9 +30,8 @@ export interface AdmissionResponse {
 
 const MAX_WARNINGS = 20;
 
-function line(p: Problem): string {
-  return p.field ? `${p.field}: ${p.reason}` : p.reason;
-}
+// Warnings travel in their own list, so they need no marker of their own.
+const line = (p: Problem): string => formatProblem(p, false);
 
 function respond(
   review: AdmissionReview,

@@ -19,6 +19,7 @@ import {
 } from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
 import { pinnedVersions } from '../../src/dev/controlplane/index.ts';
+import { toYaml } from '../../src/util/yaml.ts';
 import {
   KWOK_NODE_NAME,
   RESTRICTED_POD_SECURITY,
@@ -147,8 +148,8 @@ describe('local control plane', () => {
           delete doc.metadata?.namespace;
           await kubectl(
             ['create', '--validate=strict', '-n', namespace, '-f', '-'],
-            // JSON, not YAML: kubectl reads YAML 1.1, where an unquoted `yes` is a boolean.
-            JSON.stringify(doc),
+            // nbv's own YAML writer, so kubectl's YAML 1.1 reading of it is tested too.
+            toYaml(doc),
           );
           created++;
         });

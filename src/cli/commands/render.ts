@@ -10,6 +10,7 @@ import { selectRuntime } from '../../controllers/inferenceservice/runtime-select
 import { UserError } from '../../errors.ts';
 import { isPvcUri } from '../../storage/pvc-uri.ts';
 import { admit, isNbvObject } from '../../validation/admission.ts';
+import { formatProblem } from '../../validation/problems.ts';
 import { resolveModelClaim } from '../../validation/models.ts';
 import { toYaml } from '../../util/yaml.ts';
 import { writeLine, type CliIo } from '../io.ts';
@@ -39,10 +40,7 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
   const invalid = admitted.filter((a) => !a.object);
   for (const a of invalid) {
     for (const p of a.problems.filter((x) => x.severity === 'error')) {
-      writeLine(
-        io.stderr,
-        `${file}: ${a.ref.kind}/${a.ref.name}: ${p.field ? `${p.field}: ` : ''}${p.reason}`,
-      );
+      writeLine(io.stderr, `${file}: ${a.ref.kind}/${a.ref.name}: ${formatProblem(p)}`);
     }
   }
   if (invalid.length > 0) return 1;

@@ -10,6 +10,7 @@ import { statusJson } from '../../notebook/json.ts';
 import { ensurePython } from '../../notebook/python.ts';
 import { writeReportFiles } from '../../notebook/report-files.ts';
 import { admit } from '../../validation/admission.ts';
+import { formatProblem } from '../../validation/problems.ts';
 import { writeLine, type CliIo } from '../io.ts';
 
 const USAGE =
@@ -30,13 +31,7 @@ function volumeOverrides(specs: readonly string[], cwd: string): Map<string, str
 /** Admission exactly as `nbv validate` reports it: `FIELD: REASON` lines, then exit 2. */
 function admitJob(raw: unknown, file: string, io: CliIo): NotebookValidationJob {
   const outcome = admit(raw);
-  for (const p of outcome.problems) {
-    const field = p.field === '' ? '' : `${p.field}: `;
-    writeLine(
-      io.stderr,
-      `${file}: ${field}${p.severity === 'warning' ? 'warning: ' : ''}${p.reason}`,
-    );
-  }
+  for (const p of outcome.problems) writeLine(io.stderr, `${file}: ${formatProblem(p)}`);
   if (!outcome.object) throw new UserError(`${file}: the job is not valid (see above)`);
   return outcome.object as NotebookValidationJob;
 }

@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { readManifestFile } from '../../api/manifest-file.ts';
 import { admit, isNbvObject, refOf, type ObjectRef } from '../../validation/admission.ts';
+import { formatProblem } from '../../validation/problems.ts';
 import { UserError } from '../../errors.ts';
 import { writeLine, type CliIo } from '../io.ts';
 
@@ -48,11 +49,7 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
       checked++;
       const outcome = admit(doc.object);
       for (const p of outcome.problems) {
-        const field = p.field === '' ? '' : `${p.field}: `;
-        writeLine(
-          io.stdout,
-          `${file}: ${label(outcome.ref)}: ${field}${p.severity === 'warning' ? 'warning: ' : ''}${p.reason}`,
-        );
+        writeLine(io.stdout, `${file}: ${label(outcome.ref)}: ${formatProblem(p)}`);
         if (p.severity === 'error') errors++;
       }
     }

@@ -30,7 +30,7 @@ const observe = (
   ...over,
 });
 const passed: ValidationOutcome = {
-  passed: true,
+  phase: 'Succeeded',
   message: '3 of 3 cells succeeded',
   results: [{ cellIndex: 0, status: 'Success' }],
 };
@@ -81,7 +81,7 @@ describe('decide', () => {
     const d = decide(
       observe(
         { phase: 'ValidationRunning' },
-        { kind: 'completed', outcome: { ...passed, passed: false, message: 'cell 2 failed' } },
+        { kind: 'completed', outcome: { ...passed, phase: 'Failed', message: 'cell 2 failed' } },
       ),
     );
     assert.equal(d.status.phase, 'Failed');

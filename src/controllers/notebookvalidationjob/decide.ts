@@ -271,14 +271,16 @@ export function decide(observation: NvjObservation): NvjDecision {
       );
     case 'completed': {
       const { outcome } = pod;
+      const passed = outcome.phase === 'Succeeded';
+      const reason = passed ? 'ValidationSucceeded' : 'ValidationFailed';
       const done = finish(
         {
           ...status,
-          results: outcome.results,
+          ...(outcome.results ? { results: outcome.results } : {}),
           ...(outcome.comparisonResult ? { comparisonResult: outcome.comparisonResult } : {}),
         },
-        outcome.passed,
-        outcome.passed ? 'ValidationSucceeded' : 'ValidationFailed',
+        passed,
+        reason,
         outcome.message,
         generation,
         now,
@@ -286,13 +288,7 @@ export function decide(observation: NvjObservation): NvjDecision {
       return result(
         done,
         [],
-        [
-          {
-            type: outcome.passed ? 'Normal' : 'Warning',
-            reason: outcome.passed ? 'ValidationSucceeded' : 'ValidationFailed',
-            message: outcome.message,
-          },
-        ],
+        [{ type: passed ? 'Normal' : 'Warning', reason, message: outcome.message }],
       );
     }
     case 'failed':

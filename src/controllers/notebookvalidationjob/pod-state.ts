@@ -1,7 +1,7 @@
 // What a validation pod says about its attempt: still going, passed, or failed with a reason
 // and whether trying again could help. Pure: reads the Pod's status and the report reading.
 import type { V1ContainerStatus, V1Pod } from '@kubernetes/client-node';
-import type { CellResult, ComparisonResult } from '../../api/notebookvalidationjob.ts';
+import type { ValidationReport } from '../../notebook/report.ts';
 import { GIT_FAILURE_REASONS, type GitFailureReason } from '../../builders/git-clone.ts';
 import {
   STEP_EXECUTE,
@@ -10,13 +10,11 @@ import {
   STEP_REPORT,
 } from '../../builders/pod-layout.ts';
 
-/** What the report step found, as the controller needs it. */
-export interface ValidationOutcome {
-  passed: boolean;
-  message: string;
-  results: CellResult[];
-  comparisonResult?: ComparisonResult;
-}
+/** The status fields the report step writes (src/notebook/report.ts), as the controller uses them. */
+export type ValidationOutcome = Pick<
+  ValidationReport['status'],
+  'phase' | 'message' | 'results' | 'comparisonResult'
+>;
 
 /** The report step's output as read from its termination message (and log when needed). */
 export type ReportReading = { ok: true; outcome: ValidationOutcome } | { ok: false; error: string };
