@@ -20,8 +20,9 @@ const setup = 'test/integration/global-setup.ts';
 if (files.some((f) => f.startsWith('test/integration/')) && existsSync(setup)) {
   args.push(`--test-global-setup=${setup}`);
 }
-// Notebook tests run real kernels, git, bubblewrap and chromium: install what is missing first.
-if (files.some((f) => f.startsWith('test/notebook/'))) {
+// Notebook tests (and integration tests, which run notebooks to make real reports) use real
+// kernels, git, bubblewrap and chromium: install what is missing first.
+if (files.some((f) => f.startsWith('test/notebook/') || f.startsWith('test/integration/'))) {
   for (const [cmd, cmdArgs] of [
     ['bash', ['scripts/setup-system.sh']],
     [process.execPath, ['bin/nbv.js', 'setup', '--quiet']],

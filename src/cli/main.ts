@@ -28,6 +28,10 @@ const commands: Record<string, CommandEntry> = {
     summary: 'print the CustomResourceDefinitions',
     load: () => import('./commands/crds.ts'),
   },
+  install: {
+    summary: 'print the manifests that install the operator (nbv install --print)',
+    load: () => import('./commands/install.ts'),
+  },
   model: {
     summary: 'model tools (nbv model inspect DIR)',
     load: () => import('./commands/model.ts'),
@@ -37,6 +41,18 @@ const commands: Record<string, CommandEntry> = {
     load: () => import('./commands/doctor.ts'),
   },
   setup: { summary: 'create the Python environment', load: () => import('./commands/setup.ts') },
+  operator: {
+    summary: 'run the controllers and admission webhook against a cluster',
+    load: () => import('./commands/operator.ts'),
+  },
+  submit: {
+    summary: 'create a NotebookValidationJob in the cluster (--wait follows it)',
+    load: () => import('./commands/submit.ts'),
+  },
+  status: {
+    summary: "a NotebookValidationJob's phase and per-cell results",
+    load: () => import('./commands/status.ts'),
+  },
   dev: {
     summary: 'local control plane (nbv dev cluster up|down|status)',
     load: () => import('./commands/dev.ts'),

@@ -316,6 +316,26 @@ export class KubeClient {
   }
 
   /**
+   * JSON patch (RFC 6902): addresses list items by index, which a merge patch cannot. A
+   * `replace` of /metadata/resourceVersion among the ops makes the patch fail with 409 if the
+   * object changed since that version was read.
+   */
+  async jsonPatch<T extends KubeObject = KubeObject>(
+    type: ResourceType,
+    ref: ObjectRef,
+    ops: readonly { op: string; path: string; value?: unknown; from?: string }[],
+    options: { subresource?: string } = {},
+  ): Promise<T> {
+    return this.transport.json<T>({
+      method: 'PATCH',
+      path: resourcePath(type, { ...ref, subresource: options.subresource }),
+      query: { fieldManager: this.fieldManager },
+      body: ops,
+      contentType: 'application/json-patch+json',
+    });
+  }
+
+  /**
    * Creates `obj`. With `tolerateExisting`, an object of that name already there is success and
    * is returned as it is (what makes "create the pod for attempt N" safe to repeat).
    */

@@ -1,3 +1,4 @@
+import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { readManifestFile } from '../../api/manifest-file.ts';
 import type { NotebookValidationJob } from '../../api/notebookvalidationjob.ts';
@@ -9,12 +10,14 @@ import { detectSandbox } from '../../local/sandbox.ts';
 import { statusJson } from '../../notebook/json.ts';
 import { ensurePython } from '../../notebook/python.ts';
 import { writeReportFiles } from '../../notebook/report-files.ts';
+import { formatTerminationMessage, summarize } from '../../notebook/summary.ts';
 import { admit } from '../../validation/admission.ts';
 import { formatProblem } from '../../validation/problems.ts';
 import { writeLine, type CliIo } from '../io.ts';
+import { writeStatusText } from '../status-text.ts';
 
 const USAGE =
-  'usage: nbv run FILE [--name JOB] [--report-dir DIR] [--output text|json] [--volume NAME=DIR]... [--python PATH] [--keep-workspace]';
+  'usage: nbv run FILE [--name JOB] [--report-dir DIR] [--output text|json] [--volume NAME=DIR]... [--python PATH] [--keep-workspace] [--termination-message FILE]';
 
 function volumeOverrides(specs: readonly string[], cwd: string): Map<string, string> {
   const map = new Map<string, string>();
@@ -51,6 +54,7 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
       volume: { type: 'string', multiple: true, default: [] },
       python: { type: 'string' },
       'keep-workspace': { type: 'boolean' },
+      'termination-message': { type: 'string' },
     },
   });
   const file = positionals[0];
@@ -101,16 +105,13 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
     );
   }
   if (values['keep-workspace']) events.notice?.(`workspace kept: ${result.workspace}`);
+  // What the report container of the pod would leave as its termination message.
+  if (values['termination-message'])
+    await writeFile(
+      values['termination-message'],
+      formatTerminationMessage(summarize(result.report)),
+    );
   if (values.output === 'json') writeLine(io.stdout, statusJson(status, true));
-  else {
-    writeLine(io.stdout, `${status.phase}: ${status.message}`);
-    for (const r of status.results ?? []) {
-      if (r.status === 'Failure')
-        writeLine(io.stdout, `  cell ${r.cellIndex}: ${r.errorMessage ?? r.errorName ?? 'failed'}`);
-    }
-    for (const d of status.comparisonResult?.diffs ?? []) {
-      writeLine(io.stdout, `  golden: cell ${d.cellIndex} ${d.diffType} (${d.severity})`);
-    }
-  }
+  else writeStatusText(io.stdout, status);
   return status.phase === 'Succeeded' ? 0 : 1;
 }

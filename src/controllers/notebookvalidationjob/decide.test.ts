@@ -26,6 +26,7 @@ const observe = (
   podName: `j-validation-${(status?.retryCount ?? 0) + 1}`,
   pod,
   unsupported: [],
+  invalid: [],
   now,
   ...over,
 });
@@ -90,6 +91,37 @@ describe('decide', () => {
     assert.equal(d.events[0]?.reason, 'ValidationFailed');
   });
 
+  it('ends a pod past its deadline as DeadlineExceeded, deletes it, and does not retry', () => {
+    const status = { phase: 'ValidationRunning' as const, validationPodName: 'j-validation-1' };
+    const executing: PodState = { kind: 'executing', message: 'x' };
+    const before = decide(
+      observe(status, executing, { deadlineAt: new Date(now.getTime() + 5000) }),
+    );
+    assert.equal(before.status.phase, 'ValidationRunning');
+    assert.deepEqual(
+      before.actions,
+      [{ type: 'requeue', afterMs: 5000 }],
+      'looks again at the deadline',
+    );
+    const after = decide(observe(status, executing, { deadlineAt: now }));
+    assert.equal(after.status.phase, 'Failed');
+    assert.equal(condition(after.status, 'ValidationComplete')?.reason, 'DeadlineExceeded');
+    assert.deepEqual(after.actions, [{ type: 'deletePod', name: 'j-validation-1' }]);
+    assert.equal(after.status.retryCount, 0);
+  });
+
+  it('fails a job that admission would have rejected, without creating a pod', () => {
+    const d = decide(
+      observe(undefined, undefined, {
+        invalid: [{ severity: 'error', field: 'spec.timeout', reason: 'not a duration' }],
+      }),
+    );
+    assert.equal(d.status.phase, 'Failed');
+    assert.deepEqual(d.actions, []);
+    assert.equal(condition(d.status, 'ValidationComplete')?.reason, 'InvalidSpec');
+    assert.match(d.status.message ?? '', /spec\.timeout: not a duration/);
+  });
+
   it('retries transient failures with growing backoff, then gives up', () => {
     let status: NotebookValidationJobStatus = {
       phase: 'Initializing',
@@ -100,6 +132,7 @@ describe('decide', () => {
       reason: 'ImagePullFailed',
       message: 'pull',
       transient: true,
+      stopPod: true,
     };
     for (let attempt = 1; attempt < MAX_ATTEMPTS; attempt++) {
       const d = decide(observe(status, failure));

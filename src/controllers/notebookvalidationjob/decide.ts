@@ -45,6 +45,14 @@ export interface NvjObservation {
   pod: PodState | undefined;
   /** Fields the job uses that nbv does not implement (admission warnings). */
   unsupported: readonly Problem[];
+  /** Admission errors: only seen when the job was created with the webhook off. */
+  invalid: readonly Problem[];
+  /**
+   * When the current pod's time is up (its start plus spec.timeout, plus a grace period for the
+   * kubelet's own activeDeadlineSeconds to act first). The controller enforces it too, so a
+   * kubelet that does not still ends the job.
+   */
+  deadlineAt?: Date;
   now: Date;
 }
 
@@ -198,6 +206,38 @@ export function decide(observation: NvjObservation): NvjDecision {
     retryCount: previous.retryCount ?? 0,
   };
 
+  if (!pod && observation.invalid.length > 0) {
+    const why = observation.invalid.map((p) => `${p.field}: ${p.reason}`).join('; ');
+    return result(
+      finish(status, false, 'InvalidSpec', why, generation, now),
+      [],
+      [{ type: 'Warning', reason: 'InvalidSpec', message: why }],
+    );
+  }
+
+  if (
+    pod &&
+    (pod.kind === 'starting' || pod.kind === 'executing') &&
+    observation.deadlineAt &&
+    observation.deadlineAt.getTime() <= now.getTime()
+  ) {
+    return retryOrFail(
+      status,
+      {
+        reason: 'DeadlineExceeded',
+        message: `the validation did not finish within spec.timeout (${job.spec.timeout})`,
+        transient: false,
+        stopPod: true,
+      },
+      podName,
+      observation,
+    );
+  }
+  // Look again when the deadline comes, whatever the pod does until then.
+  const untilDeadline: NvjAction[] = observation.deadlineAt
+    ? [{ type: 'requeue', afterMs: observation.deadlineAt.getTime() - now.getTime() }]
+    : [];
+
   if (!pod) {
     // The pod of this attempt was created before and is gone: deleted by someone or the cluster.
     if (previous.validationPodName === podName) {
@@ -258,6 +298,7 @@ export function decide(observation: NvjObservation): NvjDecision {
           generation,
           now,
         ),
+        untilDeadline,
       );
     case 'executing':
       return result(
@@ -268,6 +309,7 @@ export function decide(observation: NvjObservation): NvjDecision {
           generation,
           now,
         ),
+        untilDeadline,
       );
     case 'completed': {
       const { outcome } = pod;
@@ -298,7 +340,7 @@ export function decide(observation: NvjObservation): NvjDecision {
 
 function retryOrFail(
   status: NotebookValidationJobStatus,
-  failure: { reason: string; message: string; transient: boolean },
+  failure: { reason: string; message: string; transient: boolean; stopPod?: boolean },
   stuckPod: string | undefined,
   observation: NvjObservation,
 ): NvjDecision {
@@ -306,7 +348,7 @@ function retryOrFail(
   const generation = job.metadata.generation;
   const attempt = currentAttempt(status);
   const deleteStuck: NvjAction[] =
-    stuckPod && failure.reason === 'ImagePullFailed' ? [{ type: 'deletePod', name: stuckPod }] : [];
+    stuckPod && failure.stopPod ? [{ type: 'deletePod', name: stuckPod }] : [];
   if (failure.transient && attempt < MAX_ATTEMPTS) {
     const retryCount = attempt;
     const next: NotebookValidationJobStatus = progressing(

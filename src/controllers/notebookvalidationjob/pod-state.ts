@@ -23,7 +23,14 @@ export type PodState =
   | { kind: 'starting'; message: string }
   | { kind: 'executing'; message: string }
   | { kind: 'completed'; outcome: ValidationOutcome }
-  | { kind: 'failed'; reason: string; message: string; transient: boolean };
+  | {
+      kind: 'failed';
+      reason: string;
+      message: string;
+      transient: boolean;
+      /** The pod still holds its node's resources (stuck, or past its deadline): delete it. */
+      stopPod?: boolean;
+    };
 
 const IMAGE_PULL_TRANSIENT = new Set(['ErrImagePull', 'ImagePullBackOff']);
 const IMAGE_PULL_PERMANENT = new Set(['InvalidImageName', 'ErrImageNeverPull']);
@@ -38,9 +45,21 @@ function imagePullProblem(pod: V1Pod): PodState | undefined {
     if (!waiting?.reason) continue;
     const detail = `${s.name}: ${waiting.reason}${waiting.message ? `: ${waiting.message}` : ''} (image ${s.image})`;
     if (IMAGE_PULL_TRANSIENT.has(waiting.reason))
-      return { kind: 'failed', reason: 'ImagePullFailed', message: detail, transient: true };
+      return {
+        kind: 'failed',
+        reason: 'ImagePullFailed',
+        message: detail,
+        transient: true,
+        stopPod: true,
+      };
     if (IMAGE_PULL_PERMANENT.has(waiting.reason))
-      return { kind: 'failed', reason: 'InvalidImage', message: detail, transient: false };
+      return {
+        kind: 'failed',
+        reason: 'InvalidImage',
+        message: detail,
+        transient: false,
+        stopPod: true,
+      };
   }
   return undefined;
 }

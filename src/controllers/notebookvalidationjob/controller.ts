@@ -1,0 +1,257 @@
+// The NotebookValidationJob controller: read the job and the pod of its current attempt, decide
+// (decide.ts, pure), then act in an order that survives a crash at any point:
+//   1. delete a pod that must stop, create the attempt's pod (deterministic name, so a repeat
+//      finds the existing one instead of making a second);
+//   2. write status once (server-side apply), only if it changed;
+//   3. record Events and metrics for transitions the status write made.
+// Status is written after the pod exists: a status naming a pod that was never created would
+// read as "the pod was deleted" on the next pass.
+import { isDeepStrictEqual } from 'node:util';
+import type { V1Pod } from '@kubernetes/client-node';
+import type { NotebookValidationJob } from '../../api/notebookvalidationjob.ts';
+import { findResource } from '../../api/resources.ts';
+import { LABEL_COMPONENT, LABEL_MANAGED_BY, MANAGED_BY } from '../../builders/labels.ts';
+import { STEP_REPORT } from '../../builders/pod-layout.ts';
+import {
+  buildValidationPod,
+  deadlineSeconds,
+  validationPodName,
+} from '../../builders/validation-pod.ts';
+import type { OperatorSettings } from '../../operator/settings.ts';
+import {
+  parseTime,
+  resourceType,
+  resources,
+  type KubeClient,
+  type KubeObject,
+  type Manager,
+  type ReconcileContext,
+  type ReconcileOutcome,
+  type Request,
+  type Store,
+} from '../../runtime/index.ts';
+import { admit } from '../../validation/admission.ts';
+import { decide, currentAttempt, isTerminal, type NvjDecision } from './decide.ts';
+import { NvjMetrics } from './metrics.ts';
+import { podState } from './pod-state.ts';
+import { REPORT_LOG_LIMIT_BYTES, readReport } from './report-reading.ts';
+
+export const CONTROLLER_NAME = 'notebookvalidationjob';
+/** Events carry it so that notification tools can pick theirs (the Go operator's label). */
+export const NOTIFICATION_LABEL = 'mlops.dev/notification-type';
+/** Validation pods nbv made: the pod informer watches only these. */
+export const VALIDATION_POD_SELECTOR = `${LABEL_MANAGED_BY}=${MANAGED_BY},${LABEL_COMPONENT}=validation`;
+
+const definition = findResource('NotebookValidationJob');
+if (!definition) throw new Error('NotebookValidationJob is not in the resource registry');
+export const notebookValidationJobs = resourceType(definition);
+
+/**
+ * When the controller ends a pod that outlived spec.timeout: its start plus the timeout plus a
+ * grace period in which the kubelet's activeDeadlineSeconds should have acted first.
+ */
+export function podDeadline(pod: V1Pod, timeout: string): Date | undefined {
+  const started = parseTime(pod.status?.startTime) ?? parseTime(pod.metadata?.creationTimestamp);
+  if (!started) return undefined;
+  const seconds = deadlineSeconds(timeout);
+  const graceMs = Math.min(30_000, Math.max(2_000, seconds * 100));
+  return new Date(started.getTime() + seconds * 1000 + graceMs);
+}
+
+/** Resource versions are etcd revisions: comparable as numbers, though the API calls them opaque. */
+function revision(obj: { metadata?: { resourceVersion?: string } }): number {
+  return Number(obj.metadata?.resourceVersion ?? 0) || 0;
+}
+
+export class NotebookValidationJobReconciler {
+  readonly #client: KubeClient;
+  readonly #jobs: Store<NotebookValidationJob>;
+  readonly #pods: Store<V1Pod>;
+  readonly #settings: OperatorSettings;
+  readonly #metrics: NvjMetrics;
+  /** The revision of our last status write per job: a cache older than it is not acted on. */
+  readonly #written = new Map<string, { uid: string; revision: number }>();
+
+  constructor(deps: {
+    client: KubeClient;
+    jobs: Store<NotebookValidationJob>;
+    pods: Store<V1Pod>;
+    settings: OperatorSettings;
+    metrics: NvjMetrics;
+  }) {
+    this.#client = deps.client;
+    this.#jobs = deps.jobs;
+    this.#pods = deps.pods;
+    this.#settings = deps.settings;
+    this.#metrics = deps.metrics;
+  }
+
+  async reconcile(request: Request, ctx: ReconcileContext): Promise<ReconcileOutcome> {
+    const started = performance.now();
+    const namespace = request.namespace ?? '';
+    try {
+      const outcome = await this.#reconcile(request, ctx);
+      this.#metrics.reconcileDuration.observe(
+        { namespace, result: 'success' },
+        (performance.now() - started) / 1000,
+      );
+      return outcome;
+    } catch (err) {
+      this.#metrics.reconcileDuration.observe(
+        { namespace, result: 'error' },
+        (performance.now() - started) / 1000,
+      );
+      this.#metrics.reconcileErrors.inc({
+        namespace,
+        error_type: err instanceof Error ? err.name : 'unknown',
+      });
+      throw err;
+    }
+  }
+
+  async #reconcile(request: Request, ctx: ReconcileContext): Promise<ReconcileOutcome> {
+    const cached = this.#jobs.get(request.key);
+    if (!cached) {
+      this.#written.delete(request.key);
+      return;
+    }
+    // Being deleted: its pods go with it (owner references); nothing to add.
+    if (cached.metadata.deletionTimestamp) return;
+    const written = this.#written.get(request.key);
+    if (written && written.uid === cached.metadata.uid && revision(cached) < written.revision) {
+      // Our own status write has not reached the cache yet; its watch event brings us back.
+      return;
+    }
+    if (
+      isTerminal(cached.status) &&
+      cached.status?.observedGeneration === cached.metadata.generation
+    )
+      return;
+
+    // Defaults as admission would set them, so a job created without the webhook behaves the same.
+    const admission = admit(cached);
+    const job = (admission.object ?? cached) as NotebookValidationJob;
+    const errors = admission.problems.filter((p) => p.severity === 'error');
+    const warnings = admission.problems.filter((p) => p.severity === 'warning');
+
+    const namespace = job.metadata.namespace ?? '';
+    const name = job.metadata.name ?? '';
+    const podName = validationPodName(name, currentAttempt(job.status));
+    let pod = this.#pods.get(`${namespace}/${podName}`);
+    if (!pod && job.status?.validationPodName === podName) {
+      // The cache may simply not have seen our pod yet: ask before calling it deleted.
+      pod = await this.#client.get<V1Pod>(resources.pods, podName, namespace);
+    }
+    if (pod && !pod.metadata?.ownerReferences?.some((o) => o.uid === job.metadata.uid)) {
+      // A pod of a deleted namesake job; the garbage collector removes it.
+      ctx.log.info({ pod: podName }, 'waiting for the pod of a previous job of this name to go');
+      return { requeueAfter: 2_000 };
+    }
+
+    const reading = pod
+      ? await readReport(pod, () =>
+          this.#client.readPodLog(namespace, podName, {
+            container: STEP_REPORT,
+            limitBytes: REPORT_LOG_LIMIT_BYTES,
+          }),
+        )
+      : undefined;
+    const decision = decide({
+      job,
+      podName,
+      pod: pod ? podState(pod, reading) : undefined,
+      unsupported: warnings,
+      invalid: errors,
+      deadlineAt: pod ? podDeadline(pod, job.spec.timeout) : undefined,
+      now: new Date(),
+    });
+
+    await this.#act(job, decision, ctx);
+    const changed = !isDeepStrictEqual(decision.status, cached.status ?? {});
+    if (changed) {
+      const updated = await this.#client.patchStatus<KubeObject & { status: unknown }>({
+        apiVersion: cached.apiVersion,
+        kind: cached.kind,
+        metadata: { name, namespace },
+        status: decision.status,
+      });
+      this.#written.set(request.key, {
+        uid: cached.metadata.uid ?? '',
+        revision: revision(updated),
+      });
+      await this.#record(cached, decision, pod, ctx);
+    }
+    const waits = decision.actions.flatMap((a) => (a.type === 'requeue' ? [a.afterMs] : []));
+    return waits.length > 0 ? { requeueAfter: Math.max(0, Math.min(...waits)) } : undefined;
+  }
+
+  async #act(job: NotebookValidationJob, decision: NvjDecision, ctx: ReconcileContext) {
+    const namespace = job.metadata.namespace ?? '';
+    for (const action of decision.actions) {
+      if (action.type === 'deletePod') {
+        const pod = this.#pods.get(`${namespace}/${action.name}`);
+        await this.#client.delete(
+          resources.pods,
+          { namespace, name: action.name },
+          pod?.metadata?.uid ? { uid: pod.metadata.uid } : {},
+        );
+        ctx.log.info({ pod: action.name }, 'deleted pod');
+      } else if (action.type === 'createPod') {
+        const pod = buildValidationPod(job, {
+          images: this.#settings.images,
+          attempt: action.attempt,
+        });
+        await this.#client.create(pod, { tolerateExisting: true });
+        ctx.log.info({ pod: pod.metadata?.name, attempt: action.attempt }, 'created pod');
+      }
+    }
+  }
+
+  async #record(
+    job: NotebookValidationJob,
+    decision: NvjDecision,
+    pod: V1Pod | undefined,
+    ctx: ReconcileContext,
+  ) {
+    if (!isTerminal(job.status) && isTerminal(decision.status))
+      this.#metrics.finished({ ...job, status: decision.status }, pod);
+    for (const event of decision.events) {
+      try {
+        await this.#client.createEvent({
+          regarding: job,
+          type: event.type,
+          reason: event.reason,
+          note: event.message,
+          labels: { [NOTIFICATION_LABEL]: event.reason },
+        });
+      } catch (err) {
+        // An Event is a courtesy: losing one must not redo the transition it reports.
+        ctx.log.warn({ err, reason: event.reason }, 'could not record event');
+      }
+    }
+  }
+}
+
+export function registerNotebookValidationJobController(
+  manager: Manager,
+  settings: OperatorSettings,
+): void {
+  const podSource = { resource: resources.pods, labelSelector: VALIDATION_POD_SELECTOR };
+  const jobs = manager.informer<NotebookValidationJob>(notebookValidationJobs);
+  const pods = manager.informer<V1Pod>(podSource);
+  const metrics = new NvjMetrics(manager.registry, () => pods.store.values());
+  const reconciler = new NotebookValidationJobReconciler({
+    client: manager.client,
+    jobs: jobs.store,
+    pods: pods.store,
+    settings,
+    metrics,
+  });
+  manager.addController({
+    name: CONTROLLER_NAME,
+    primary: notebookValidationJobs,
+    owns: [podSource],
+    reconcile: (request, ctx) => reconciler.reconcile(request, ctx),
+    workers: settings.workers,
+  });
+}

@@ -1,0 +1,346 @@
+// The NotebookValidationJob operator end to end on the real control plane: `nbv operator` as a
+// process under its generated role, its webhook called by the apiserver, validation pods
+// finished through kwok with the termination messages that the real report step wrote for real
+// executed notebooks (`nbv run --termination-message`).
+import assert from 'node:assert/strict';
+import { mkdtemp, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { parseAllDocuments } from 'yaml';
+import type {
+  NotebookValidationJob,
+  NotebookValidationJobStatus,
+} from '../../src/api/notebookvalidationjob.ts';
+import type { GitServer } from '../../src/local/git-http-server.ts';
+import { nbv, sampleManifest, samplesServer } from '../notebook/helpers.ts';
+import type { KubectlError } from './cluster.ts';
+import { completePod, freshNamespace, kubectl, waitFor } from './cluster.ts';
+import { WEBHOOK_LABEL, applyCrds, startOperator, type OperatorProcess } from './operator.ts';
+
+const REPO = join(import.meta.dirname, '..', '..');
+let namespace: string;
+let operator: OperatorProcess;
+let server: GitServer;
+/** Termination messages of the report step, by sample. */
+const reports: Record<string, { message: string; status: NotebookValidationJobStatus }> = {};
+
+async function realReport(sample: string, dir: string): Promise<void> {
+  const file = await sampleManifest(sample, server, dir);
+  const termination = join(dir, `${sample}.termination-log`);
+  const run = await nbv(['run', file, '--output', 'json', '--termination-message', termination]);
+  assert.ok(run.status, `nbv run ${sample}: ${run.stderr}`);
+  reports[sample] = { message: await readFile(termination, 'utf8'), status: run.status };
+}
+
+function job(name: string, spec: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    apiVersion: 'mlops.mlops.dev/v1alpha1',
+    kind: 'NotebookValidationJob',
+    metadata: { name, namespace, labels: { [WEBHOOK_LABEL]: 'true' } },
+    spec: {
+      notebook: {
+        git: { url: 'https://git.example.com/team/notebooks.git', ref: 'main' },
+        path: 'nb.ipynb',
+      },
+      podConfig: { containerImage: 'quay.io/jupyter/minimal-notebook:2025-01-01' },
+      ...spec,
+    },
+  };
+}
+
+async function create(obj: unknown): Promise<string> {
+  return kubectl(['create', '-f', '-', '-o', 'name'], JSON.stringify(obj));
+}
+
+async function getJob(name: string): Promise<NotebookValidationJob> {
+  return JSON.parse(
+    await kubectl(['get', '-n', namespace, 'notebookvalidationjob', name, '-o', 'json']),
+  ) as NotebookValidationJob;
+}
+
+async function waitForPhase(
+  name: string,
+  phases: string[],
+  timeoutMs = 60_000,
+): Promise<NotebookValidationJob> {
+  return waitFor(
+    async () => {
+      const j = await getJob(name);
+      return phases.includes(j.status?.phase ?? '') ? j : undefined;
+    },
+    timeoutMs,
+    `${name} in ${phases.join('|')}; operator log:\n${operator.describe()}`,
+  );
+}
+
+async function podNames(jobName: string): Promise<string[]> {
+  const out = await kubectl([
+    'get',
+    'pods',
+    '-n',
+    namespace,
+    '-l',
+    `mlops.dev/notebookvalidationjob=${jobName}`,
+    '-o',
+    'name',
+  ]);
+  return out.split('\n').filter(Boolean).sort();
+}
+
+async function waitForPod(podName: string): Promise<void> {
+  await waitFor(
+    () => kubectl(['get', 'pod', '-n', namespace, podName, '-o', 'name']),
+    30_000,
+    `pod ${podName}; operator log:\n${operator.describe()}`,
+  );
+}
+
+function finish(podName: string, message: string): Promise<void> {
+  return completePod(namespace, podName, {
+    'git-clone': { exitCode: 0 },
+    execute: { exitCode: 0 },
+    report: { exitCode: 0, message },
+  });
+}
+
+const condition = (j: NotebookValidationJob, type: string) =>
+  j.status?.conditions?.find((c) => c.type === type);
+
+before(async () => {
+  server = await samplesServer();
+  const dir = await mkdtemp(join(tmpdir(), 'nbv-nvj-operator-'));
+  // Real notebooks through the real report step; their termination messages finish the pods.
+  await Promise.all(['hello-world', 'failing', 'golden-mismatch'].map((s) => realReport(s, dir)));
+  await applyCrds();
+  namespace = await freshNamespace('nvj');
+  await kubectl(['label', 'namespace', namespace, `${WEBHOOK_LABEL}=true`]);
+  operator = await startOperator({ args: ['--workers', '4'] });
+  // The operator fills in the caBundle; until then the apiserver cannot call the webhook.
+  await waitFor(
+    async () =>
+      (
+        await kubectl([
+          'get',
+          'validatingwebhookconfiguration',
+          'nbv-validating-webhook',
+          '-o',
+          'jsonpath={.webhooks[0].clientConfig.caBundle}',
+        ])
+      ).length > 0,
+    30_000,
+    'caBundle set by the operator',
+  );
+});
+
+after(async () => {
+  await operator?.stop();
+  server?.close();
+});
+
+describe('admission webhook (called by the apiserver)', () => {
+  it('rejects an invalid job with the field path and reason', async () => {
+    // Well-formed for the CRD's schema, out of bounds for admission: only the webhook says no.
+    const bad = job('bad-timeout', { timeout: '200h' });
+    await assert.rejects(create(bad), (err: KubectlError) => {
+      assert.match(err.stderr, /denied the request/);
+      assert.match(err.stderr, /spec\.timeout: must be at most 168h/);
+      return true;
+    });
+    const badVolume = job('bad-volume', {
+      podConfig: {
+        containerImage: 'quay.io/jupyter/minimal-notebook:2025-01-01',
+        volumes: [{ name: 'data', hostPath: { path: '/etc' } }],
+      },
+    });
+    await assert.rejects(create(badVolume), /spec\.podConfig\.volumes\[0\]/);
+  });
+
+  it('defaults a valid job', async () => {
+    await create(job('defaulted'));
+    const created = await getJob('defaulted');
+    assert.equal(created.spec.timeout, '30m');
+    assert.equal(created.spec.notebook.git.ref, 'main');
+  });
+
+  it('keeps the spec of a created job immutable', async () => {
+    await assert.rejects(
+      kubectl([
+        'patch',
+        '-n',
+        namespace,
+        'notebookvalidationjob',
+        'defaulted',
+        '--type=merge',
+        '-p',
+        '{"spec":{"timeout":"1h"}}',
+      ]),
+      /spec/,
+    );
+  });
+});
+
+describe('validation runs', () => {
+  it('a notebook that passes: Succeeded, Ready, per-cell results from the report', async () => {
+    await create(job('passes'));
+    await waitForPod('passes-validation-1');
+    const running = await getJob('passes');
+    assert.equal(running.status?.validationPodName, 'passes-validation-1');
+    assert.ok(['Initializing', 'ValidationRunning'].includes(running.status?.phase ?? ''));
+    await finish('passes-validation-1', reports['hello-world']?.message ?? '');
+    const done = await waitForPhase('passes', ['Succeeded', 'Failed']);
+    assert.equal(done.status?.phase, 'Succeeded', JSON.stringify(done.status));
+    assert.deepEqual(done.status?.results, reports['hello-world']?.status.results);
+    assert.equal(condition(done, 'Ready')?.status, 'True');
+    assert.equal(condition(done, 'Ready')?.observedGeneration, done.metadata.generation);
+    assert.equal(condition(done, 'ValidationComplete')?.status, 'True');
+    assert.ok(done.status?.startTime && done.status.completionTime);
+    const events = await waitFor(async () => {
+      const out = await kubectl([
+        'get',
+        'events.events.k8s.io',
+        '-n',
+        namespace,
+        '-l',
+        'mlops.dev/notification-type=ValidationSucceeded',
+        '-o',
+        'json',
+      ]);
+      const items = (JSON.parse(out) as { items: { regarding: { name: string } }[] }).items;
+      return items.filter((e) => e.regarding.name === 'passes').length > 0 ? items : undefined;
+    });
+    assert.ok(events.length >= 1);
+  });
+
+  it('a failing cell: Failed with the cell, and no retry', async () => {
+    await create(job('fails'));
+    await waitForPod('fails-validation-1');
+    await finish('fails-validation-1', reports.failing?.message ?? '');
+    const done = await waitForPhase('fails', ['Succeeded', 'Failed']);
+    assert.equal(done.status?.phase, 'Failed');
+    assert.deepEqual(done.status?.results, reports.failing?.status.results);
+    assert.equal(done.status?.results?.find((r) => r.status === 'Failure')?.cellIndex, 3);
+    assert.equal(condition(done, 'Ready')?.status, 'False');
+    assert.equal(done.status?.retryCount ?? 0, 0);
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    assert.deepEqual(await podNames('fails'), ['pod/fails-validation-1'], 'no second attempt');
+  });
+
+  it('a golden mismatch: Failed with the comparison result', async () => {
+    await create(job('mismatch'));
+    await waitForPod('mismatch-validation-1');
+    await finish('mismatch-validation-1', reports['golden-mismatch']?.message ?? '');
+    const done = await waitForPhase('mismatch', ['Succeeded', 'Failed']);
+    assert.equal(done.status?.phase, 'Failed');
+    assert.deepEqual(
+      done.status?.comparisonResult,
+      reports['golden-mismatch']?.status.comparisonResult,
+    );
+    assert.equal(done.status?.comparisonResult?.result, 'failed');
+  });
+
+  it('a termination message that is not a report is a failure, never a success', async () => {
+    await create(job('garbled'));
+    await waitForPod('garbled-validation-1');
+    const truncated = (reports['hello-world']?.message ?? '').slice(0, 40);
+    await finish('garbled-validation-1', truncated);
+    const done = await waitForPhase('garbled', ['Succeeded', 'Failed']);
+    assert.equal(done.status?.phase, 'Failed');
+    assert.equal(condition(done, 'ValidationComplete')?.reason, 'ReportUnreadable');
+    assert.match(done.status?.message ?? '', /not JSON/);
+  });
+
+  it('a job past its timeout: Failed, DeadlineExceeded, not retried', async () => {
+    await create(job('slow', { timeout: '3s' }));
+    const done = await waitForPhase('slow', ['Succeeded', 'Failed'], 40_000);
+    assert.equal(done.status?.phase, 'Failed');
+    assert.equal(condition(done, 'ValidationComplete')?.reason, 'DeadlineExceeded');
+    assert.equal(done.status?.retryCount ?? 0, 0);
+  });
+
+  it('an image that cannot be pulled: the attempt is retried with a new pod', async () => {
+    await create(job('pull'));
+    await waitForPod('pull-validation-1');
+    // What the kubelet reports when a pull fails; kwok pulls nothing, so the test says it.
+    await kubectl([
+      'patch',
+      '-n',
+      namespace,
+      'pod',
+      'pull-validation-1',
+      '--subresource=status',
+      '--type=merge',
+      '-p',
+      JSON.stringify({
+        status: {
+          initContainerStatuses: [
+            {
+              name: 'git-clone',
+              image: 'docker.io/alpine/git:v2.47.2',
+              imageID: '',
+              ready: false,
+              restartCount: 0,
+              state: { waiting: { reason: 'ImagePullBackOff', message: 'Back-off pulling image' } },
+            },
+          ],
+        },
+      }),
+    ]);
+    const retrying = await waitFor(
+      async () => {
+        const j = await getJob('pull');
+        return (j.status?.retryCount ?? 0) >= 1 ? j : undefined;
+      },
+      30_000,
+      `retry of pull; log:\n${operator.describe()}`,
+    );
+    assert.equal(condition(retrying, 'Progressing')?.reason, 'BackoffBeforeRetry');
+    // The second attempt's pod comes after the backoff (10 s).
+    await waitFor(
+      () => kubectl(['get', 'pod', '-n', namespace, 'pull-validation-2', '-o', 'name']),
+      40_000,
+      'pod of attempt 2',
+    );
+    await finish('pull-validation-2', reports['hello-world']?.message ?? '');
+    const done = await waitForPhase('pull', ['Succeeded', 'Failed']);
+    assert.equal(done.status?.phase, 'Succeeded');
+    assert.equal(done.status?.retryCount, 1);
+    assert.ok(done.status?.lastRetryTime);
+    assert.ok(
+      !(await podNames('pull')).includes('pod/pull-validation-1'),
+      'the stuck pod was deleted',
+    );
+  });
+
+  it('the volumes sample: the pod has the converted volumes and is admitted under restricted', async () => {
+    const sample = join(
+      REPO,
+      '..',
+      'shared',
+      'reference',
+      'nvj-operator',
+      'samples',
+      'mlops_v1alpha1_notebookvalidationjob_volumes.yaml',
+    );
+    const docs = parseAllDocuments(await readFile(sample, 'utf8')).map(
+      (d) =>
+        d.toJS() as Record<string, unknown> & { kind?: string; metadata: Record<string, unknown> },
+    );
+    const nvj = docs.find((d) => d?.kind === 'NotebookValidationJob');
+    assert.ok(nvj);
+    nvj.metadata = { ...nvj.metadata, namespace, labels: { [WEBHOOK_LABEL]: 'true' } };
+    await create(nvj);
+    const name = String(nvj.metadata.name);
+    await waitForPod(`${name}-validation-1`);
+    const pod = JSON.parse(
+      await kubectl(['get', 'pod', '-n', namespace, `${name}-validation-1`, '-o', 'json']),
+    ) as { spec: { volumes: { name: string; persistentVolumeClaim?: { claimName: string } }[] } };
+    const volumeNames = pod.spec.volumes.map((v) => v.name);
+    for (const expected of ['model-output', 'training-data', 'scratch'])
+      assert.ok(volumeNames.includes(expected), `${expected} in ${volumeNames.join(', ')}`);
+    assert.equal(
+      pod.spec.volumes.find((v) => v.name === 'model-output')?.persistentVolumeClaim?.claimName,
+      'trained-models-pvc',
+    );
+  });
+});
