@@ -217,6 +217,11 @@ export interface StartSelfManagedOptions extends SelfManagedCertOptions {
   webhooks?: WebhookConfigurationNames;
   /** Default 10 minutes. */
   intervalMs?: number;
+  /**
+   * While a webhook configuration is missing (installed after the operator started), look this
+   * often instead; default 5 s. Without it the apiserver could not call the webhook for minutes.
+   */
+  missingIntervalMs?: number;
 }
 
 /** Ensures the certificate now (throwing if it cannot), then re-checks it periodically. */
@@ -226,12 +231,14 @@ export async function startSelfManagedCerts(
 ): Promise<SelfManagedCerts> {
   const log = options.log ?? silentLogger;
   const { webhooks } = options;
+  let configurationMissing = false;
 
   const check = async (): Promise<Ensured> => {
     for (let attempt = 1; ; attempt++) {
       const ensured = await ensure(client, options);
       if (!webhooks) return ensured;
-      await patchCaBundle(client, ensured.bundle.caPem, webhooks, log);
+      const outcome = await patchCaBundle(client, ensured.bundle.caPem, webhooks, log);
+      configurationMissing = outcome.validating === 'missing' || outcome.mutating === 'missing';
       // A replica that rotated between our read and our patch had its bundle overwritten by
       // ours: if the Secret moved on, go again with what it holds now.
       const after = await client.get(resources.secrets, options.secretName, options.namespace);
@@ -256,19 +263,30 @@ export async function startSelfManagedCerts(
     return run;
   };
 
-  const timer = setInterval(
-    () => {
-      recheck().catch((err: unknown) => log.error({ err }, 'webhook certificate re-check failed'));
-    },
-    options.intervalMs ?? 10 * 60_000,
-  );
-  timer.unref();
+  let timer: NodeJS.Timeout | undefined;
+  let stopped = false;
+  const schedule = (): void => {
+    if (stopped) return;
+    const delay = configurationMissing
+      ? (options.missingIntervalMs ?? 5_000)
+      : (options.intervalMs ?? 10 * 60_000);
+    timer = setTimeout(() => {
+      recheck()
+        .catch((err: unknown) => log.error({ err }, 'webhook certificate re-check failed'))
+        .finally(schedule);
+    }, delay);
+    timer.unref();
+  };
+  schedule();
 
   return {
     current: holder.current,
     subscribe: holder.subscribe,
     recheck,
     bundle: () => latest,
-    stop: () => clearInterval(timer),
+    stop: () => {
+      stopped = true;
+      clearTimeout(timer);
+    },
   };
 }

@@ -183,6 +183,30 @@ describe('webhook server', () => {
     holder.set(first);
   });
 
+  it('settles a request whose client goes away mid-body', async () => {
+    await new Promise<void>((resolve) => {
+      const req = https.request({
+        host: '127.0.0.1',
+        port: server.port,
+        method: 'POST',
+        path: '/validate',
+        ca: first.caPem,
+        agent: false,
+        headers: { 'content-type': 'application/json', 'content-length': '1000' },
+      });
+      req.on('error', () => resolve());
+      req.write('{"apiVersion":', () => setTimeout(() => req.destroy(), 20));
+    });
+    const inFlight = async () =>
+      (await registry.getSingleMetricAsString('controller_runtime_webhook_requests_in_flight'))
+        .split('\n')
+        .find((line) => line.startsWith('controller_runtime_webhook_requests_in_flight{'));
+    for (let i = 0; i < 50 && !(await inFlight())?.endsWith(' 0'); i++) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    assert.match((await inFlight()) ?? '', /\{webhook="\/validate"\} 0$/);
+  });
+
   it('counts requests by webhook and code under controller-runtime names', async () => {
     const requests = await registry.getSingleMetricAsString(
       'controller_runtime_webhook_requests_total',

@@ -137,6 +137,8 @@ function readBody(req: IncomingMessage, limit: number): Promise<string | undefin
     req.on('data', onData);
     req.on('end', () => resolve(Buffer.concat(chunks, size).toString('utf8')));
     req.on('error', reject);
+    // A client gone mid-body: settle, so that nothing waits (or counts as in flight) forever.
+    req.on('close', () => reject(new Error('request closed before its body ended')));
   });
 }
 
@@ -233,7 +235,7 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
     metrics?.inFlight.inc({ webhook: path });
     admission(path, review, req, res)
       .catch((err: unknown) => {
-        log.error({ err, webhook: path }, 'webhook request failed');
+        log.warn({ err, webhook: path }, 'webhook request failed');
         if (!res.headersSent) send(res, 500, 'internal error\n');
         return 500;
       })

@@ -8,7 +8,15 @@ import type { NotebookValidationJob } from '../../src/api/notebookvalidationjob.
 import { notebookValidationJobs } from '../../src/controllers/notebookvalidationjob/controller.ts';
 import { KubeClient, type WatchEvent } from '../../src/runtime/index.ts';
 import { completePod, freshNamespace, kubeConfig, kubectl, waitFor } from './cluster.ts';
-import { OPERATOR_NAMESPACE, applyCrds, startOperator, type OperatorProcess } from './operator.ts';
+import {
+  OPERATOR_NAMESPACE,
+  apiserverUrl,
+  applyCrds,
+  operatorKubeconfig,
+  startOperator,
+  type OperatorProcess,
+} from './operator.ts';
+import { TcpProxy } from './tcp-proxy.ts';
 
 const SUMMARY = JSON.stringify({
   nbvReport: 1,
@@ -28,11 +36,12 @@ after(async () => {
   await Promise.all(running.map((o) => o.stop('SIGKILL')));
 });
 
-async function operator(namespace: string, name: string, args: string[] = []) {
+async function operator(namespace: string, name: string, args: string[] = [], server?: string) {
   const op = await startOperator({
     webhook: false,
     name,
     args: ['--namespace', namespace, ...args],
+    ...(server ? { server } : {}),
   });
   running.push(op);
   return op;
@@ -181,6 +190,45 @@ describe('operator restarts and leader election', () => {
       );
     }
     await second.stop();
+  });
+
+  it('the apiserver going away and coming back: the operator carries on', async (t) => {
+    const namespace = await freshNamespace('nvj-outage');
+    const target = apiserverUrl(await operatorKubeconfig());
+    const proxy = new TcpProxy({ host: target.hostname, port: Number(target.port) });
+    await proxy.up();
+    const op = await operator(namespace, 'outage', [], `https://127.0.0.1:${proxy.port}`);
+    await createJob(namespace, 'through-outage');
+    await waitFor(() => podExists(namespace, 'through-outage-validation-1'), 30_000, 'pod');
+    await proxy.down();
+    assert.ok(proxy.connectionsCut > 0, 'the operator was connected through the proxy');
+    // While the operator cannot reach the apiserver, the pod finishes and a new job arrives.
+    await finish(namespace, 'through-outage-validation-1');
+    await createJob(namespace, 'during-outage');
+    await new Promise((resolve) => setTimeout(resolve, 5_000));
+    assert.equal(op.child.exitCode, null, 'the operator is still running');
+    await proxy.up();
+    const upAt = Date.now();
+    await waitFor(() => podExists(namespace, 'during-outage-validation-1'), 60_000, 'new pod');
+    await finish(namespace, 'during-outage-validation-1');
+    await waitFor(
+      async () => {
+        const out = await kubectl([
+          'get',
+          'notebookvalidationjobs',
+          '-n',
+          namespace,
+          '-o',
+          'jsonpath={.items[*].status.phase}',
+        ]);
+        return out.trim() === 'Succeeded Succeeded';
+      },
+      60_000,
+      `both jobs Succeeded; log:\n${op.describe()}`,
+    );
+    t.diagnostic(`both jobs done ${Date.now() - upAt} ms after the apiserver came back`);
+    await op.stop();
+    await proxy.down();
   });
 
   it('two replicas: only the leader reconciles; the other takes over within the lease duration', async (t) => {

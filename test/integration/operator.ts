@@ -98,6 +98,25 @@ export function operatorKubeconfig(): Promise<string> {
   return identity;
 }
 
+/** The apiserver's URL in the operator's kubeconfig. */
+export function apiserverUrl(kubeconfig: string): URL {
+  const config = parse(readFileSync(kubeconfig, 'utf8')) as {
+    clusters: { cluster: { server: string } }[];
+  };
+  return new URL(config.clusters[0]?.cluster.server ?? '');
+}
+
+/** A copy of `kubeconfig` that reaches the cluster at `server`. */
+function withServer(kubeconfig: string, server: string): string {
+  const config = parse(readFileSync(kubeconfig, 'utf8')) as {
+    clusters: { cluster: { server: string } }[];
+  };
+  for (const c of config.clusters) c.cluster.server = server;
+  const file = join(mkdtempSync(join(tmpdir(), 'nbv-operator-')), 'kubeconfig');
+  writeFileSync(file, stringify(config));
+  return file;
+}
+
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
@@ -191,13 +210,17 @@ export interface StartOptions {
   env?: NodeJS.ProcessEnv;
   /** Identity in the logs and the Lease. */
   name?: string;
+  /** Reach the apiserver at this URL instead (a proxy in front of it). */
+  server?: string;
   /** Serve the webhook and register it (as an installation would, before the operator starts). */
   webhook?: boolean;
 }
 
 /** Starts `nbv operator` under the generated role and waits until it is ready. */
 export async function startOperator(options: StartOptions = {}): Promise<OperatorProcess> {
-  const kubeconfig = await operatorKubeconfig();
+  const kubeconfig = options.server
+    ? withServer(await operatorKubeconfig(), options.server)
+    : await operatorKubeconfig();
   const health = await freePort();
   const webhook = options.webhook === false ? -1 : await freePort();
   const unregister = webhook >= 0 ? await registerWebhooks(webhook) : async () => {};
