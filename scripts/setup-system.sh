@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
-# System packages that `nbv run` and the notebook tests use: git (clones), bubblewrap (the
-# sandbox), chromium (the HTML report test) and python3 with venv (nbv setup). Idempotent: quick
-# when everything is there; installs with apt-get when it can (root or sudo), else says what to do.
+# System packages that `nbv run` and the tests use: git (clones), bubblewrap (the sandbox),
+# chromium (the HTML report test), python3 with venv (nbv setup) and lua5.4 (the Argo CD health
+# check test, config/argocd/health.lua). Idempotent: quick when everything is there; installs
+# with apt-get when it can (root or sudo), else says what to do.
 set -euo pipefail
 missing=()
 command -v git >/dev/null 2>&1 || missing+=(git)
 command -v bwrap >/dev/null 2>&1 || missing+=(bubblewrap)
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+command -v lua5.4 >/dev/null 2>&1 || missing+=(lua5.4)
 if ! command -v python3 >/dev/null 2>&1; then missing+=(python3 python3-venv)
 elif ! python3 -c 'import venv, ensurepip' >/dev/null 2>&1; then missing+=(python3-venv); fi
 [ ${#missing[@]} -eq 0 ] && exit 0

@@ -3,11 +3,12 @@
 // finished through kwok with the termination messages that the real report step wrote for real
 // executed notebooks (`nbv run --termination-message`).
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { parseAllDocuments } from 'yaml';
+import { parseAllDocuments, stringify } from 'yaml';
 import type {
   NotebookValidationJob,
   NotebookValidationJobStatus,
@@ -15,7 +16,7 @@ import type {
 import type { GitServer } from '../../src/local/git-http-server.ts';
 import { nbv, sampleManifest, samplesServer } from '../notebook/helpers.ts';
 import type { KubectlError } from './cluster.ts';
-import { completePod, freshNamespace, kubectl, waitFor } from './cluster.ts';
+import { completePod, freshNamespace, kubeconfigPath, kubectl, waitFor } from './cluster.ts';
 import { WEBHOOK_LABEL, applyCrds, startOperator, type OperatorProcess } from './operator.ts';
 
 const REPO = join(import.meta.dirname, '..', '..');
@@ -115,7 +116,7 @@ before(async () => {
   await applyCrds();
   namespace = await freshNamespace('nvj');
   await kubectl(['label', 'namespace', namespace, `${WEBHOOK_LABEL}=true`]);
-  operator = await startOperator({ args: ['--workers', '4'] });
+  operator = await startOperator({ args: ['--workers', '4', '--namespace', namespace] });
   // The operator fills in the caBundle; until then the apiserver cannot call the webhook.
   await waitFor(
     async () =>
@@ -177,6 +178,84 @@ describe('admission webhook (called by the apiserver)', () => {
       ]),
       /spec/,
     );
+  });
+});
+
+function nbvProcess(
+  args: string[],
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [join(REPO, 'bin', 'nbv.js'), ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+describe('nbv submit and nbv status', () => {
+  it('submit --wait follows the job to its end and prints per-cell results', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'nbv-submit-'));
+    const file = join(dir, 'job.yaml');
+    await writeFile(file, stringify(job('submitted')));
+    const submitting = nbvProcess([
+      'submit',
+      file,
+      '--wait',
+      '--timeout',
+      '90s',
+      '--kubeconfig',
+      kubeconfigPath(),
+    ]);
+    await waitForPod('submitted-validation-1');
+    await finish('submitted-validation-1', reports['hello-world']?.message ?? '');
+    const submitted = await submitting;
+    assert.equal(submitted.code, 0, submitted.stderr);
+    assert.match(submitted.stderr, /notebookvalidationjob .*\/submitted created/);
+    assert.match(submitted.stdout, /^Succeeded: /);
+    for (const r of reports['hello-world']?.status.results ?? [])
+      assert.match(submitted.stdout, new RegExp(`cell ${r.cellIndex}: Success`));
+
+    const status = await nbvProcess([
+      'status',
+      'submitted',
+      '-n',
+      namespace,
+      '--kubeconfig',
+      kubeconfigPath(),
+    ]);
+    assert.equal(status.code, 0, status.stderr);
+    assert.match(status.stdout, /condition Ready=True ValidationSucceeded/);
+
+    // A job is one run: submitting the same name again is refused, exit 1.
+    const again = await nbvProcess(['submit', file, '--kubeconfig', kubeconfigPath()]);
+    assert.equal(again.code, 1);
+    assert.match(again.stderr, /exists already/);
+  });
+
+  it('submit --wait exits 1 for a failing notebook; status of a missing job exits 1', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'nbv-submit-'));
+    const file = join(dir, 'job.yaml');
+    await writeFile(file, stringify(job('submitted-fails')));
+    const submitting = nbvProcess(['submit', file, '--wait', '--kubeconfig', kubeconfigPath()]);
+    await waitForPod('submitted-fails-validation-1');
+    await finish('submitted-fails-validation-1', reports.failing?.message ?? '');
+    const submitted = await submitting;
+    assert.equal(submitted.code, 1, submitted.stderr);
+    assert.match(submitted.stdout, /^Failed: cell 3 failed/);
+    const missing = await nbvProcess([
+      'status',
+      'nope',
+      '-n',
+      namespace,
+      '--kubeconfig',
+      kubeconfigPath(),
+    ]);
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /not found/);
   });
 });
 
@@ -310,6 +389,39 @@ describe('validation runs', () => {
       !(await podNames('pull')).includes('pod/pull-validation-1'),
       'the stuck pod was deleted',
     );
+  });
+
+  it('a pod deleted mid-run: the attempt is retried, the job does not end', async () => {
+    await create(job('deleted'));
+    await waitForPod('deleted-validation-1');
+    await kubectl(['delete', 'pod', '-n', namespace, 'deleted-validation-1', '--wait=false']);
+    const retrying = await waitFor(
+      async () => {
+        const j = await getJob('deleted');
+        return (j.status?.retryCount ?? 0) >= 1 ? j : undefined;
+      },
+      30_000,
+      `retry of deleted; log:\n${operator.describe()}`,
+    );
+    assert.notEqual(retrying.status?.phase, 'Failed');
+    const events = JSON.parse(
+      await kubectl([
+        'get',
+        'events.events.k8s.io',
+        '-n',
+        namespace,
+        '--field-selector',
+        'regarding.name=deleted,reason=PodDeleted',
+        '-o',
+        'json',
+      ]),
+    ) as { items: { type: string; note: string }[] };
+    assert.equal(events.items[0]?.type, 'Warning');
+    assert.match(events.items[0]?.note ?? '', /deleted-validation-1 was deleted/);
+    await waitForPod('deleted-validation-2');
+    await finish('deleted-validation-2', reports['hello-world']?.message ?? '');
+    const done = await waitForPhase('deleted', ['Succeeded', 'Failed']);
+    assert.equal(done.status?.phase, 'Succeeded');
   });
 
   it('the volumes sample: the pod has the converted volumes and is admitted under restricted', async () => {

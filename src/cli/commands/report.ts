@@ -18,8 +18,18 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
       'termination-message': { type: 'string' },
       'report-dir': { type: 'string' },
       name: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
     },
   });
+  if (values.help) {
+    writeLine(
+      io.stdout,
+      'Usage: nbv report [--termination-message FILE] [--report-dir DIR] [--name NAME]\n\n' +
+        "The validation pod's report step: reads what the execute step left in /workspace/.nbv and\n" +
+        'NBV_REPORT_CONFIG, writes the summary to FILE and prints the full status as one JSON line.',
+    );
+    return 0;
+  }
   const config = reportConfigFromEnv(io.env);
   const report = await buildReport(config, reportPaths(config));
   const terminationPath = values['termination-message'];
