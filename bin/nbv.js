@@ -12,6 +12,12 @@ if (major < 22 || (major === 22 && minor < 19)) {
   process.exit(2);
 }
 
+// `nbv install --print | head` closes the pipe early: that is the reader's choice, not an error.
+process.stdout.on('error', (err) => {
+  if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw err;
+});
+
 const source = new URL('../src/cli/main.ts', import.meta.url);
 const entry = existsSync(source) ? source : new URL('../dist/cli/main.js', import.meta.url);
 const { main } = await import(entry.href);

@@ -1,5 +1,5 @@
-import { parseArgs } from 'node:util';
-import { UserError, errorMessage } from '../../errors.ts';
+import { UserError } from '../../errors.ts';
+import { parseCommandLine } from '../args.ts';
 import {
   DEFAULT_INSTALL_OPTIONS,
   installManifests,
@@ -40,32 +40,27 @@ function count(value: string | undefined, flag: string): number | undefined {
 
 /** `nbv install --print`: the install manifests as one YAML stream. */
 export async function run(argv: string[], io: CliIo): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: {
-        print: { type: 'boolean' },
-        namespace: { type: 'string', short: 'n' },
-        image: { type: 'string' },
-        'git-image': { type: 'string' },
-        replicas: { type: 'string' },
-        'watch-namespace': { type: 'string' },
-        'cert-mode': { type: 'string' },
-        'no-webhook': { type: 'boolean' },
-        'webhook-url': { type: 'string' },
-        'service-monitor': { type: 'boolean' },
-        'no-crds': { type: 'boolean' },
-        'no-namespace': { type: 'boolean' },
-        'metadata-job-backoff-limit': { type: 'string' },
-        'metadata-job-deadline-seconds': { type: 'string' },
-        'metadata-job-ttl-seconds': { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }));
-  } catch (err) {
-    throw new UserError(`${errorMessage(err)}\n\n${USAGE}`);
-  }
+  const { values } = parseCommandLine(
+    argv,
+    {
+      print: { type: 'boolean' },
+      namespace: { type: 'string', short: 'n' },
+      image: { type: 'string' },
+      'git-image': { type: 'string' },
+      replicas: { type: 'string' },
+      'watch-namespace': { type: 'string' },
+      'cert-mode': { type: 'string' },
+      'no-webhook': { type: 'boolean' },
+      'webhook-url': { type: 'string' },
+      'service-monitor': { type: 'boolean' },
+      'no-crds': { type: 'boolean' },
+      'no-namespace': { type: 'boolean' },
+      'metadata-job-backoff-limit': { type: 'string' },
+      'metadata-job-deadline-seconds': { type: 'string' },
+      'metadata-job-ttl-seconds': { type: 'string' },
+    },
+    USAGE,
+  );
   if (values.help) {
     writeLine(io.stdout, USAGE);
     return 0;

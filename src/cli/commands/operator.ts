@@ -1,8 +1,8 @@
 // nbv operator: the controllers and the admission webhook, against the current kubeconfig (or
 // the pod's service account in a cluster). What the Deployment in config/ runs.
 import { randomUUID } from 'node:crypto';
-import { parseArgs } from 'node:util';
-import { UserError, errorMessage } from '../../errors.ts';
+import { UserError } from '../../errors.ts';
+import { parseCommandLine } from '../args.ts';
 import { runOperator } from '../../operator/operator.ts';
 import { defaultSettings } from '../../operator/settings.ts';
 import { createLogger, loadConnection, type ListenAddress } from '../../runtime/index.ts';
@@ -59,34 +59,29 @@ function listen(n: number, host: string | undefined): ListenAddress | false {
 }
 
 export async function run(argv: string[], io: CliIo): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: {
-        kubeconfig: { type: 'string' },
-        namespace: { type: 'string' },
-        workers: { type: 'string' },
-        'leader-elect': { type: 'boolean' },
-        'lease-namespace': { type: 'string' },
-        'lease-duration': { type: 'string' },
-        'renew-deadline': { type: 'string' },
-        'retry-period': { type: 'string' },
-        'metrics-port': { type: 'string' },
-        'health-port': { type: 'string' },
-        'bind-address': { type: 'string' },
-        'webhook-port': { type: 'string' },
-        'cert-dir': { type: 'string' },
-        'self-signed-certs': { type: 'boolean' },
-        'webhook-service': { type: 'string' },
-        'register-webhooks': { type: 'string' },
-        'log-level': { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }));
-  } catch (err) {
-    throw new UserError(`${errorMessage(err)}\n\n${USAGE}`);
-  }
+  const { values } = parseCommandLine(
+    argv,
+    {
+      kubeconfig: { type: 'string' },
+      namespace: { type: 'string' },
+      workers: { type: 'string' },
+      'leader-elect': { type: 'boolean' },
+      'lease-namespace': { type: 'string' },
+      'lease-duration': { type: 'string' },
+      'renew-deadline': { type: 'string' },
+      'retry-period': { type: 'string' },
+      'metrics-port': { type: 'string' },
+      'health-port': { type: 'string' },
+      'bind-address': { type: 'string' },
+      'webhook-port': { type: 'string' },
+      'cert-dir': { type: 'string' },
+      'self-signed-certs': { type: 'boolean' },
+      'webhook-service': { type: 'string' },
+      'register-webhooks': { type: 'string' },
+      'log-level': { type: 'string' },
+    },
+    USAGE,
+  );
   if (values.help) {
     writeLine(io.stdout, USAGE);
     return 0;

@@ -1,9 +1,9 @@
 // nbv submit FILE [--wait]: create a NotebookValidationJob (and the other objects of its file)
 // in the cluster, optionally follow it to the end and print its per-cell results.
-import { parseArgs } from 'node:util';
 import { readManifestFile } from '../../api/manifest-file.ts';
 import type { NotebookValidationJob } from '../../api/notebookvalidationjob.ts';
 import { UserError, errorMessage } from '../../errors.ts';
+import { outputFormat, parseCommandLine } from '../args.ts';
 import {
   isAlreadyExists,
   loadConnection,
@@ -26,32 +26,25 @@ until it ends, prints its per-cell results and exits 0 when it succeeded, 1 when
 124 when --timeout passed first.`;
 
 export async function run(argv: string[], io: CliIo): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        wait: { type: 'boolean' },
-        timeout: { type: 'string' },
-        namespace: { type: 'string', short: 'n' },
-        kubeconfig: { type: 'string' },
-        output: { type: 'string', short: 'o', default: 'text' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (err) {
-    throw new UserError(`${errorMessage(err)}\n\n${USAGE}`);
-  }
-  const { values, positionals } = parsed;
+  const { values, positionals } = parseCommandLine(
+    argv,
+    {
+      wait: { type: 'boolean' },
+      timeout: { type: 'string' },
+      namespace: { type: 'string', short: 'n' },
+      kubeconfig: { type: 'string' },
+      output: { type: 'string', short: 'o' },
+    },
+    USAGE,
+    true,
+  );
   if (values.help) {
     writeLine(io.stdout, USAGE);
     return 0;
   }
   const file = positionals[0];
   if (!file || positionals.length > 1) throw new UserError(USAGE);
-  if (values.output !== 'text' && values.output !== 'json')
-    throw new UserError(`--output ${values.output}: expected text or json`);
+  const output = outputFormat(values.output);
   const timeoutMs = values.timeout === undefined ? undefined : parseGoDuration(values.timeout);
   if (timeoutMs === undefined && values.timeout !== undefined)
     throw new UserError(`--timeout ${values.timeout}: expected a duration such as 90s or 15m`);
@@ -122,7 +115,7 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
       signal,
     );
     const status = done.status ?? {};
-    if (values.output === 'json') writeLine(io.stdout, statusJson(status, true));
+    if (output === 'json') writeLine(io.stdout, statusJson(status, true));
     else writeStatusText(io.stdout, status, { allCells: true });
     return status.phase === 'Succeeded' ? 0 : 1;
   } finally {
