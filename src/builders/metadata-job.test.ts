@@ -60,6 +60,22 @@ describe('buildMetadataJob', () => {
     assert.equal(job.metadata?.ownerReferences?.[0]?.kind, 'ClusterBaseModel');
   });
 
+  it('fails the Job at once when the directory is not a model, instead of retrying', () => {
+    const job = buildMetadataJob(
+      model('BaseModel'),
+      { claimName: 'models', subPath: '' },
+      'team',
+      settings,
+    );
+    assert.deepEqual(job.spec?.podFailurePolicy?.rules, [
+      {
+        action: 'FailJob',
+        onExitCodes: { containerName: 'inspect', operator: 'In', values: [1] },
+      },
+    ]);
+    assert.equal(job.spec?.template.spec?.restartPolicy, 'Never', 'podFailurePolicy needs Never');
+  });
+
   it('names the Job from the model and a hash of what it inspects', () => {
     const a = storageFingerprint({ claimName: 'models', subPath: 'a' }, 'ns');
     const b = storageFingerprint({ claimName: 'models', subPath: 'b' }, 'ns');

@@ -12,6 +12,8 @@ import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from
 
 export const MODEL_MOUNT_PATH = '/model';
 export const METADATA_CONTAINER = 'inspect';
+/** `nbv model inspect` exits with this when the directory holds no model (src/cli/commands/model.ts). */
+export const INSPECT_EXIT_NOT_A_MODEL = 1;
 
 export interface MetadataJobSettings {
   images: StepImages;
@@ -62,6 +64,20 @@ export function buildMetadataJob(
       backoffLimit: settings.backoffLimit,
       activeDeadlineSeconds: settings.activeDeadlineSeconds,
       ttlSecondsAfterFinished: settings.ttlSecondsAfterFinished,
+      // Exit 1 is "not a model": the files will not change by trying again, so the Job fails at
+      // once instead of after backoffLimit retries. Other failures (OOM, node loss) still retry.
+      podFailurePolicy: {
+        rules: [
+          {
+            action: 'FailJob',
+            onExitCodes: {
+              containerName: METADATA_CONTAINER,
+              operator: 'In',
+              values: [INSPECT_EXIT_NOT_A_MODEL],
+            },
+          },
+        ],
+      },
       template: {
         metadata: { labels },
         spec: {

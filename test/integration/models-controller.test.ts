@@ -81,9 +81,7 @@ before(async () => {
   // One operator per namespace: neither sees (nor fights over) objects of other tests.
   operators = await Promise.all(
     [ns, other].map((n) =>
-      // No webhook: `=` form, because the harness's `webhook: false` passes "--webhook-port -1",
-      // which parseArgs takes for a flag.
-      startOperator({ args: ['--namespace', n, '--workers', '2', '--webhook-port=-1'], name: n }),
+      startOperator({ args: ['--namespace', n, '--workers', '2'], name: n, webhook: false }),
     ),
   );
   const dir = await writeTinyModel(join(await mkdtemp(join(tmpdir(), 'nbv-models-')), 'tiny'));
@@ -187,6 +185,38 @@ describe('BaseModel controller', () => {
       assert.match(metadata?.message ?? '', /not JSON/);
     }
     assert.equal(operators[0]?.child.exitCode, null, 'the operator did not crash');
+  });
+
+  it('fails at once, with no second pod, when the directory is not a model', async () => {
+    const empty = await mkdtemp(join(tmpdir(), 'nbv-not-a-model-'));
+    const notModel = await inspectTermination(empty);
+    assert.equal(notModel.exitCode, 1, 'nbv model inspect exits 1 on a directory with no model');
+    await admin.create(baseModel('not-a-model', 'pvc://models/empty'));
+    const job = await extract('BaseModel', 'not-a-model', ns, ns, notModel);
+    const failed = await waitForModel(
+      'BaseModel',
+      'not-a-model',
+      ns,
+      state('Failed'),
+      'Failed',
+      logs,
+    );
+    assert.equal(condition(failed, 'MetadataExtracted')?.reason, 'PVCMetadataExtractionFailed');
+    // The Job controller ends the Job by its podFailurePolicy, before any backoff and retry.
+    const ended = await waitFor(
+      async () =>
+        (await getJob(ns, job))?.status?.conditions?.find(
+          (c) => c.type === 'Failed' && c.status === 'True',
+        ),
+      10_000,
+      `Job ${job} Failed`,
+    );
+    assert.equal(ended.reason, 'PodFailurePolicy');
+    const pods = await admin.list(resources.pods, {
+      namespace: ns,
+      labelSelector: `batch.kubernetes.io/job-name=${job}`,
+    });
+    assert.equal(pods.items.length, 1, 'no second pod');
   });
 
   it('re-extracts when the URI changes, deleting the old Job', async () => {

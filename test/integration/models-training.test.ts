@@ -33,7 +33,7 @@ before(async () => {
   await applyCrds();
   ns = await freshNamespace('training');
   server = await samplesServer();
-  operator = await startOperator({ args: ['--namespace', ns, '--webhook-port=-1'], name: ns });
+  operator = await startOperator({ args: ['--namespace', ns], name: ns, webhook: false });
 });
 
 after(async () => {
