@@ -299,6 +299,11 @@ describe('validation runs', () => {
     assert.equal(done.status?.phase, 'Failed');
     assert.deepEqual(done.status?.results, reports.failing?.status.results);
     assert.equal(done.status?.results?.find((r) => r.status === 'Failure')?.cellIndex, 3);
+    assert.equal(
+      condition(done, 'ValidationComplete')?.reason,
+      'CellFailed',
+      'the report’s reason',
+    );
     assert.equal(condition(done, 'Ready')?.status, 'False');
     assert.equal(done.status?.retryCount ?? 0, 0);
     await new Promise((resolve) => setTimeout(resolve, 1500));
@@ -316,6 +321,10 @@ describe('validation runs', () => {
       reports['golden-mismatch']?.status.comparisonResult,
     );
     assert.equal(done.status?.comparisonResult?.result, 'failed');
+    const reason = (JSON.parse(reports['golden-mismatch']?.message ?? '{}') as { reason?: string })
+      .reason;
+    assert.ok(reason);
+    assert.equal(condition(done, 'ValidationComplete')?.reason, reason);
   });
 
   it('a termination message that is not a report is a failure, never a success', async () => {

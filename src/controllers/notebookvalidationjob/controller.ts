@@ -12,11 +12,7 @@ import type { NotebookValidationJob } from '../../api/notebookvalidationjob.ts';
 import { findResource } from '../../api/resources.ts';
 import { LABEL_COMPONENT, LABEL_MANAGED_BY, MANAGED_BY } from '../../builders/labels.ts';
 import { STEP_REPORT } from '../../builders/pod-layout.ts';
-import {
-  buildValidationPod,
-  deadlineSeconds,
-  validationPodName,
-} from '../../builders/validation-pod.ts';
+import { buildValidationPod, validationPodName } from '../../builders/validation-pod.ts';
 import type { OperatorSettings } from '../../operator/settings.ts';
 import {
   parseTime,
@@ -47,13 +43,14 @@ if (!definition) throw new Error('NotebookValidationJob is not in the resource r
 export const notebookValidationJobs = resourceType(definition);
 
 /**
- * When the controller ends a pod that outlived spec.timeout: its start plus the timeout plus a
- * grace period in which the kubelet's activeDeadlineSeconds should have acted first.
+ * When the controller ends a pod that outlived its deadline: its start plus its own
+ * activeDeadlineSeconds (the spec.timeout it was built with, even if the spec changed since),
+ * plus a grace period in which the kubelet should have acted first.
  */
-export function podDeadline(pod: V1Pod, timeout: string): Date | undefined {
+export function podDeadline(pod: V1Pod): Date | undefined {
   const started = parseTime(pod.status?.startTime) ?? parseTime(pod.metadata?.creationTimestamp);
-  if (!started) return undefined;
-  const seconds = deadlineSeconds(timeout);
+  const seconds = pod.spec?.activeDeadlineSeconds;
+  if (!started || seconds === undefined) return undefined;
   const graceMs = Math.min(30_000, Math.max(2_000, seconds * 100));
   return new Date(started.getTime() + seconds * 1000 + graceMs);
 }
@@ -162,7 +159,7 @@ export class NotebookValidationJobReconciler {
       pod: pod ? podState(pod, reading) : undefined,
       unsupported: warnings,
       invalid: errors,
-      deadlineAt: pod ? podDeadline(pod, job.spec.timeout) : undefined,
+      deadlineAt: pod ? podDeadline(pod) : undefined,
       now: new Date(),
     });
 

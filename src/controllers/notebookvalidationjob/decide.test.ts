@@ -91,6 +91,21 @@ describe('decide', () => {
     assert.equal(d.events[0]?.reason, 'ValidationFailed');
   });
 
+  it("keeps the report's reason in the conditions, and ValidationFailed on the Event", () => {
+    const d = decide(
+      observe(
+        { phase: 'ValidationRunning' },
+        {
+          kind: 'completed',
+          outcome: { phase: 'Failed', message: 'golden mismatch', reason: 'GoldenMismatch' },
+        },
+      ),
+    );
+    assert.equal(condition(d.status, 'ValidationComplete')?.reason, 'GoldenMismatch');
+    assert.equal(condition(d.status, 'Ready')?.reason, 'GoldenMismatch');
+    assert.equal(d.events[0]?.reason, 'ValidationFailed');
+  });
+
   it('ends a pod past its deadline as DeadlineExceeded, deletes it, and does not retry', () => {
     const status = { phase: 'ValidationRunning' as const, validationPodName: 'j-validation-1' };
     const executing: PodState = { kind: 'executing', message: 'x' };

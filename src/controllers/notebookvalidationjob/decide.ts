@@ -314,7 +314,9 @@ export function decide(observation: NvjObservation): NvjDecision {
     case 'completed': {
       const { outcome } = pod;
       const passed = outcome.phase === 'Succeeded';
-      const reason = passed ? 'ValidationSucceeded' : 'ValidationFailed';
+      const event = passed ? 'ValidationSucceeded' : 'ValidationFailed';
+      // The condition keeps the report's finer reason; the Event keeps the one notifiers know.
+      const reason = passed ? event : (outcome.reason ?? event);
       const done = finish(
         {
           ...status,
@@ -330,7 +332,7 @@ export function decide(observation: NvjObservation): NvjDecision {
       return result(
         done,
         [],
-        [{ type: passed ? 'Normal' : 'Warning', reason, message: outcome.message }],
+        [{ type: passed ? 'Normal' : 'Warning', reason: event, message: outcome.message }],
       );
     }
     case 'failed':

@@ -14,7 +14,9 @@ import {
 export type ValidationOutcome = Pick<
   ValidationReport['status'],
   'phase' | 'message' | 'results' | 'comparisonResult'
->;
+> &
+  /** Why it failed, as the report step classified it (CellFailed, GoldenMismatch, ...). */
+  Pick<ValidationReport, 'reason'>;
 
 /** The report step's output as read from its termination message (and log when needed). */
 export type ReportReading = { ok: true; outcome: ValidationOutcome } | { ok: false; error: string };

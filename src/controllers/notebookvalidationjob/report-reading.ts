@@ -16,6 +16,7 @@ function outcomeOf(status: NotebookValidationJobStatus, summary: ReportSummary):
     // The summary's phase is the verdict; the status only adds detail.
     phase: summary.phase,
     message: status.message ?? summary.message,
+    ...(summary.reason ? { reason: summary.reason } : {}),
     ...(status.results ? { results: status.results } : {}),
     ...(status.comparisonResult ? { comparisonResult: status.comparisonResult } : {}),
   };
@@ -53,6 +54,7 @@ export async function readReport(
     ok: true,
     outcome: {
       phase: summary.phase,
+      ...(summary.reason ? { reason: summary.reason } : {}),
       message: `${summary.message} (per-cell results unavailable: ${logProblem}; ${summary.cells.failed} of ${summary.cells.total} cells failed${summary.failedCells.length ? `: cells ${summary.failedCells.join(', ')}` : ''})`,
     },
   };
