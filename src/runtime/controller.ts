@@ -44,6 +44,11 @@ export interface Source {
   resource: ResourceType;
   namespace?: string;
   labelSelector?: string;
+  /**
+   * Slims each object before it is cached (drop what no reconciler reads). Sources that differ
+   * only by it cannot share an informer: pass the same function everywhere.
+   */
+  transform?: (obj: KubeObject) => KubeObject;
 }
 
 /** A Source, or just a resource type for all its objects. */

@@ -51,6 +51,8 @@ export interface InformerOptions<T extends KubeObject> {
   /** Page size of lists; small pages keep the transient memory of a re-list low. */
   pageSize?: number;
   indexers?: Record<string, IndexFunc>;
+  /** Applied to each object before it is cached (managedFields are always dropped). */
+  transform?: (obj: T) => T;
   log?: Logger;
   /** Replaces the apiserver calls, e.g. to route them through something else. */
   listerWatcher?: ListerWatcher<T>;
@@ -154,7 +156,11 @@ export class Informer<T extends KubeObject = KubeObject> {
         const end = await this.#watch();
         if (end === 'idle') {
           this.stats.watchdogRestarts++;
-          this.#log.warn({ idleMs: this.#idleTimeoutMs() }, 'watch silent too long; restarting it');
+          // Info, not warn: an empty collection can go this long without a bookmark.
+          this.#log.info(
+            { idleMs: this.#idleTimeoutMs() },
+            'no event or bookmark for a while; re-establishing the watch',
+          );
         }
         if (end === 'closed' && Date.now() - started < 1000) {
           // A watch that ends as soon as it starts would otherwise be re-opened in a tight loop.
@@ -249,7 +255,7 @@ export class Informer<T extends KubeObject = KubeObject> {
     const obj = event.object;
     if (event.type === 'DELETED') {
       this.store.delete(objectKey(obj));
-      this.#deliver('delete', strip(obj));
+      this.#deliver('delete', this.#prepare(obj));
     } else {
       this.#upsert(obj);
     }
@@ -257,8 +263,13 @@ export class Informer<T extends KubeObject = KubeObject> {
     if (rv) this.stats.resourceVersion = rv;
   }
 
-  #upsert(received: T): void {
+  #prepare(received: T): T {
     const obj = strip(received);
+    return this.#options.transform ? this.#options.transform(obj) : obj;
+  }
+
+  #upsert(received: T): void {
+    const obj = this.#prepare(received);
     const old = this.store.upsert(obj);
     if (old) this.#deliverUpdate(old, obj);
     else this.#deliver('add', obj);

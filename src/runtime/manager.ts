@@ -6,7 +6,13 @@
 // process should exit and be restarted, as controller-runtime's does.
 import { existsSync, readFileSync } from 'node:fs';
 import type { KubeConfig } from '@kubernetes/client-node';
-import { Controller, toSource, type ControllerOptions, type SourceLike } from './controller.ts';
+import {
+  Controller,
+  toSource,
+  type ControllerOptions,
+  type Source,
+  type SourceLike,
+} from './controller.ts';
 import { Informer, type InformerOptions } from './informer.ts';
 import { loadConnection, type Connection } from './connection.ts';
 import { KubeClient, type KubeObject } from './kube.ts';
@@ -81,6 +87,7 @@ export class Manager {
   readonly log: Logger;
   #options: ManagerOptions;
   #informers = new Map<string, Informer>();
+  #transforms = new Map<string, Source['transform']>();
   #controllers: Controller[] = [];
   #elector: LeaderElector | undefined;
   #servers: RunningServer[] = [];
@@ -122,15 +129,21 @@ export class Manager {
     const { group, version, plural } = source.resource;
     const id = `${group}/${version}/${plural}|${namespace ?? ''}|${source.labelSelector ?? ''}`;
     let informer = this.#informers.get(id);
+    const transform = this.#transforms.get(id);
+    if (informer && transform !== source.transform) {
+      throw new Error(`informer for ${plural} asked for with two different transforms`);
+    }
     if (!informer) {
       if (this.#state !== 'new') throw new Error(`informer for ${plural} asked for after start()`);
       informer = new Informer(this.client, source.resource, {
         ...this.#options.informer,
         namespace,
         labelSelector: source.labelSelector,
+        ...(source.transform ? { transform: source.transform } : {}),
         log: this.log,
       });
       this.#informers.set(id, informer);
+      this.#transforms.set(id, source.transform);
     }
     return informer as unknown as Informer<T>;
   }

@@ -7,7 +7,7 @@
 // Status is written after the pod exists: a status naming a pod that was never created would
 // read as "the pod was deleted" on the next pass.
 import { isDeepStrictEqual } from 'node:util';
-import type { V1Pod } from '@kubernetes/client-node';
+import type { V1ContainerStatus, V1Pod } from '@kubernetes/client-node';
 import type { NotebookValidationJob } from '../../api/notebookvalidationjob.ts';
 import { findResource } from '../../api/resources.ts';
 import { LABEL_COMPONENT, LABEL_MANAGED_BY, MANAGED_BY } from '../../builders/labels.ts';
@@ -53,6 +53,62 @@ export function podDeadline(pod: V1Pod): Date | undefined {
   if (!started || seconds === undefined) return undefined;
   const graceMs = Math.min(30_000, Math.max(2_000, seconds * 100));
   return new Date(started.getTime() + seconds * 1000 + graceMs);
+}
+
+function slimStatuses(statuses: V1ContainerStatus[] | undefined): V1ContainerStatus[] | undefined {
+  return statuses?.map(({ name, image, imageID, ready, restartCount, state }) => ({
+    name,
+    image,
+    imageID,
+    ready,
+    restartCount,
+    ...(state ? { state } : {}),
+  }));
+}
+
+/**
+ * A validation pod as the cache keeps it: what podState(), readReport() and the metrics read.
+ * The steps' scripts (9 KB of a 16 KB pod), env and volumes are the same in every pod and never
+ * read back; dropping them is most of the operator's memory with thousands of jobs.
+ */
+export function slimValidationPod(obj: KubeObject): KubeObject {
+  const pod = obj as V1Pod;
+  const m = pod.metadata ?? {};
+  const status = pod.status;
+  const slim: V1Pod = {
+    apiVersion: pod.apiVersion,
+    kind: pod.kind,
+    metadata: {
+      name: m.name,
+      namespace: m.namespace,
+      uid: m.uid,
+      resourceVersion: m.resourceVersion,
+      creationTimestamp: m.creationTimestamp,
+      ...(m.deletionTimestamp ? { deletionTimestamp: m.deletionTimestamp } : {}),
+      labels: m.labels,
+      ownerReferences: m.ownerReferences,
+    },
+    spec: {
+      containers: [],
+      ...(pod.spec?.nodeName ? { nodeName: pod.spec.nodeName } : {}),
+      ...(pod.spec?.activeDeadlineSeconds !== undefined
+        ? { activeDeadlineSeconds: pod.spec.activeDeadlineSeconds }
+        : {}),
+    },
+    ...(status
+      ? {
+          status: {
+            phase: status.phase,
+            reason: status.reason,
+            message: status.message,
+            startTime: status.startTime,
+            initContainerStatuses: slimStatuses(status.initContainerStatuses),
+            containerStatuses: slimStatuses(status.containerStatuses),
+          },
+        }
+      : {}),
+  };
+  return slim as KubeObject;
 }
 
 /** Resource versions are etcd revisions: comparable as numbers, though the API calls them opaque. */
@@ -233,7 +289,11 @@ export function registerNotebookValidationJobController(
   manager: Manager,
   settings: OperatorSettings,
 ): void {
-  const podSource = { resource: resources.pods, labelSelector: VALIDATION_POD_SELECTOR };
+  const podSource = {
+    resource: resources.pods,
+    labelSelector: VALIDATION_POD_SELECTOR,
+    transform: slimValidationPod,
+  };
   const jobs = manager.informer<NotebookValidationJob>(notebookValidationJobs);
   const pods = manager.informer<V1Pod>(podSource);
   const metrics = new NvjMetrics(manager.registry, () => pods.store.values());
