@@ -5,6 +5,24 @@ import { UserError, errorMessage } from '../errors.ts';
 
 const HELP = { help: { type: 'boolean', short: 'h' } } as const;
 
+/**
+ * `--port -1` as `--port=-1`: parseArgs reads a value that starts with "-" as another flag, but
+ * a negative number after a flag that takes a value is that flag's value.
+ */
+function joinNegativeValues(argv: readonly string[], options: ParseArgsOptionsConfig): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    const next = argv[i + 1];
+    const name = arg.startsWith('--') ? arg.slice(2) : undefined;
+    if (name && options[name]?.type === 'string' && next !== undefined && /^-\d+$/.test(next)) {
+      out.push(`${arg}=${next}`);
+      i++;
+    } else out.push(arg);
+  }
+  return out;
+}
+
 export function parseCommandLine<const O extends ParseArgsOptionsConfig>(
   argv: string[],
   options: O,
@@ -12,7 +30,11 @@ export function parseCommandLine<const O extends ParseArgsOptionsConfig>(
   allowPositionals = false,
 ) {
   try {
-    return parseArgs({ args: argv, options: { ...options, ...HELP }, allowPositionals });
+    return parseArgs({
+      args: joinNegativeValues(argv, options),
+      options: { ...options, ...HELP },
+      allowPositionals,
+    });
   } catch (err) {
     throw new UserError(`${errorMessage(err)}\n\n${usage}`);
   }

@@ -1,0 +1,32 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { UserError } from '../errors.ts';
+import { outputFormat, parseCommandLine } from './args.ts';
+
+const options = { port: { type: 'string' }, wait: { type: 'boolean' } } as const;
+
+describe('parseCommandLine', () => {
+  it('takes a negative number after a flag as its value', () => {
+    assert.equal(parseCommandLine(['--port', '-1'], options, 'usage').values.port, '-1');
+    assert.equal(parseCommandLine(['--port=-1'], options, 'usage').values.port, '-1');
+  });
+
+  it('names an unknown flag and shows the usage', () => {
+    assert.throws(
+      () => parseCommandLine(['--bogus'], options, 'Usage: x'),
+      (err: UserError) => /--bogus/.test(err.message) && err.message.endsWith('Usage: x'),
+    );
+  });
+
+  it('refuses positionals unless allowed, and knows --help', () => {
+    assert.throws(() => parseCommandLine(['extra'], options, 'u'), UserError);
+    assert.deepEqual(parseCommandLine(['a'], options, 'u', true).positionals, ['a']);
+    assert.equal(parseCommandLine(['-h'], options, 'u').values.help, true);
+  });
+
+  it('accepts text or json output only', () => {
+    assert.equal(outputFormat(undefined), 'text');
+    assert.equal(outputFormat('json'), 'json');
+    assert.throws(() => outputFormat('yaml'), /--output yaml: expected text or json/);
+  });
+});
