@@ -161,6 +161,7 @@ describe('installManifests', () => {
     assert.deepEqual(env, {
       POD_NAMESPACE: 'metadata.namespace',
       POD_NAME: 'metadata.name',
+      NODE_OPTIONS: '--max-semi-space-size=2',
       NBV_IMAGE: DEFAULT_INSTALL_OPTIONS.image,
       NBV_GIT_IMAGE: DEFAULT_INSTALL_OPTIONS.gitImage,
       NBV_METADATA_JOB_BACKOFF_LIMIT: '2',

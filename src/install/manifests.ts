@@ -283,6 +283,8 @@ export function operatorArgs(o: InstallOptions): string[] {
   return [...args, '--self-signed-certs', `--webhook-service=${webhookHosts(o).join(',')}`];
 }
 
+export const OPERATOR_NODE_OPTIONS = '--max-semi-space-size=2';
+
 function deployment(o: InstallOptions, certManager: boolean): ManifestObject {
   const selector = operatorSelector();
   const fieldEnv = (name: string, fieldPath: string) => ({
@@ -292,6 +294,8 @@ function deployment(o: InstallOptions, certManager: boolean): ManifestObject {
   const env = [
     fieldEnv('POD_NAMESPACE', 'metadata.namespace'),
     fieldEnv('POD_NAME', 'metadata.name'),
+    // Small young generation: a third less RSS at 10,000 jobs (npm run bench).
+    { name: 'NODE_OPTIONS', value: OPERATOR_NODE_OPTIONS },
     { name: 'NBV_IMAGE', value: o.image },
     { name: 'NBV_GIT_IMAGE', value: o.gitImage },
     { name: 'NBV_METADATA_JOB_BACKOFF_LIMIT', value: String(o.metadataJob.backoffLimit) },
