@@ -5,20 +5,12 @@
 // folder renamed into place, so that an interrupted or concurrent build leaves no half binary.
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import {
-  accessSync,
-  constants,
-  existsSync,
-  mkdirSync,
-  readdirSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-} from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { ControlPlaneError } from './controlplane/errors.ts';
 import { isAlive } from './controlplane/process.ts';
+import { isExecutable } from '../util/fs.ts';
 
 const MODULE_DIR = resolve(import.meta.dirname, '../../test/helm');
 const HELM_MODULE = 'helm.sh/helm/v4';
@@ -39,15 +31,6 @@ export function helmCacheDir(env: NodeJS.ProcessEnv = process.env): string {
   return join(env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'nbv', 'helm', key);
 }
 
-function executable(path: string): boolean {
-  try {
-    accessSync(path, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 export interface EnsureHelmOptions {
   env?: NodeJS.ProcessEnv;
   log?: (line: string) => void;
@@ -57,13 +40,13 @@ export interface EnsureHelmOptions {
 export async function ensureHelm(options: EnsureHelmOptions = {}): Promise<string> {
   const { env = process.env, log = () => {} } = options;
   if (env.NBV_HELM) {
-    if (!executable(env.NBV_HELM))
+    if (!isExecutable(env.NBV_HELM))
       throw new ControlPlaneError('use NBV_HELM', `${env.NBV_HELM} is not an executable file`);
     return env.NBV_HELM;
   }
   const target = helmCacheDir(env);
   const binary = join(target, 'helm');
-  if (executable(binary)) return binary;
+  if (isExecutable(binary)) return binary;
 
   removeAbandonedBuilds(target);
   const staging = `${target}.partial-${process.pid}`;

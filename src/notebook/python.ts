@@ -3,12 +3,13 @@
 // requirements' hash so that a change of pins gets a fresh one.
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { accessSync, constants, existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { rm, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UserError } from '../errors.ts';
+import { isExecutable } from '../util/fs.ts';
 
 export const REQUIREMENTS_FILE = fileURLToPath(
   new URL('../../python/requirements.txt', import.meta.url),
@@ -41,15 +42,6 @@ export function venvDir(env: NodeJS.ProcessEnv): string {
   return join(cache, 'nbv', `venv-${requirementsHash()}`);
 }
 
-function executable(path: string): boolean {
-  try {
-    accessSync(path, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** The Python to use, or undefined when nbv's venv is still to be created. */
 export function findPython(env: NodeJS.ProcessEnv): PythonChoice | undefined {
   const own = env.NBV_PYTHON;
@@ -58,7 +50,7 @@ export function findPython(env: NodeJS.ProcessEnv): PythonChoice | undefined {
       throw new UserError(
         `NBV_PYTHON=${own}: no such file (point it at a python3 with papermill and ipykernel, or unset it)`,
       );
-    if (!executable(own)) throw new UserError(`NBV_PYTHON=${own}: not executable`);
+    if (!isExecutable(own)) throw new UserError(`NBV_PYTHON=${own}: not executable`);
     return { python: own, origin: 'NBV_PYTHON' };
   }
   const dir = venvDir(env);
@@ -70,7 +62,7 @@ export function findPython(env: NodeJS.ProcessEnv): PythonChoice | undefined {
 /** A program on PATH, or undefined. */
 export function which(program: string, env: NodeJS.ProcessEnv): string | undefined {
   for (const dir of (env.PATH ?? '').split(delimiter)) {
-    if (dir !== '' && executable(join(dir, program))) return join(dir, program);
+    if (dir !== '' && isExecutable(join(dir, program))) return join(dir, program);
   }
   return undefined;
 }

@@ -4,20 +4,12 @@
 // versions are pinned; everything here reads them.
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import {
-  accessSync,
-  constants,
-  existsSync,
-  mkdirSync,
-  readdirSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-} from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { ControlPlaneError } from './errors.ts';
 import { isAlive } from './process.ts';
+import { isExecutable } from '../../util/fs.ts';
 
 export const BINARY_NAMES = [
   'etcd',
@@ -112,14 +104,7 @@ function binariesIn(dir: string): Binaries {
 }
 
 function missingIn(dir: string): BinaryName[] {
-  return BINARY_NAMES.filter((name) => {
-    try {
-      accessSync(join(dir, name), constants.X_OK);
-      return false;
-    } catch {
-      return true;
-    }
-  });
+  return BINARY_NAMES.filter((name) => !isExecutable(join(dir, name)));
 }
 
 export interface EnsureOptions {
