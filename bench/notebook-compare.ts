@@ -12,14 +12,10 @@ import { ComparisonConfig } from '../src/api/notebookvalidationjob.ts';
 import { compareNotebooks } from '../src/notebook/compare.ts';
 import { parseNotebook, type Cell, type Notebook } from '../src/notebook/ipynb.ts';
 import { findPython } from '../src/notebook/python.ts';
+import { median } from './lib/stats.ts';
 
 export const TARGET_MS = 300;
 const CELLS = 2000;
-
-function median(values: number[]): number {
-  const s = [...values].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)] as number;
-}
 
 /** Deterministic pseudo-random numbers, so both notebooks and every run see the same data. */
 function rng(seed: number): () => number {

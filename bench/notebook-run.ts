@@ -14,14 +14,10 @@ import {
   SAMPLE_NOTEBOOKS,
   serveSamples,
 } from '../scripts/samples-repo.ts';
+import { median } from './lib/stats.ts';
 
 export const TARGET_RATIO = 1.1;
 const NBV = fileURLToPath(new URL('../bin/nbv.js', import.meta.url));
-
-function median(values: number[]): number {
-  const s = [...values].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)] as number;
-}
 
 /** Wall time of a command; asynchronous, since the git server answers from this process. */
 function timed(cmd: string, args: string[], cwd: string): Promise<number> {

@@ -32,31 +32,35 @@ import {
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
-import { createServer } from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import type { V1Pod } from '@kubernetes/client-node';
+import { customResourceDefinition } from '../src/api/crd.ts';
+import { RESOURCES } from '../src/api/resources.ts';
 import { validationPodName } from '../src/builders/validation-pod.ts';
+import { notebookValidationJobs } from '../src/controllers/notebookvalidationjob/controller.ts';
 import {
   COMPLETE_ANNOTATION,
   KWOK_NODE_NAME,
   completeAnnotation,
   startControlPlane,
-  type ControlPlane,
 } from '../src/dev/controlplane/index.ts';
+import { freePorts } from '../src/dev/controlplane/process.ts';
 import { formatTerminationMessage, summarize } from '../src/notebook/summary.ts';
 import type { ValidationReport } from '../src/notebook/report.ts';
 import {
   Informer,
   KubeClient,
   loadConnection,
+  resourceType,
   resources,
   type KubeObject,
   type ResourceType,
 } from '../src/runtime/index.ts';
+import { mb, percentile, pool } from './lib/stats.ts';
 
 export const TARGET_RSS_BYTES = 150 * 1024 * 1024;
 const SEMI_SPACE_FLAGS = '--max-semi-space-size=2';
@@ -68,13 +72,6 @@ const POD_SELECTOR = 'app.kubernetes.io/managed-by=nbv,app.kubernetes.io/compone
 const CONCURRENCY = 50;
 const NODE_CAPACITY = { pods: '20000', cpu: '2000', memory: '4Ti' };
 
-const NVJ: ResourceType = {
-  group: 'mlops.mlops.dev',
-  version: 'v1alpha1',
-  kind: 'NotebookValidationJob',
-  plural: 'notebookvalidationjobs',
-  namespaced: true,
-};
 const NODES: ResourceType = {
   group: '',
   version: 'v1',
@@ -109,37 +106,24 @@ const TOTAL = Number(values.total);
 const benchStart = performance.now();
 const deadline = benchStart + Number(values['budget-seconds']) * 1000;
 
-const mb = (bytes: number): string => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
 const secs = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
 const remainingMs = (): number => deadline - performance.now();
 const jobName = (i: number): string => `nvj-${String(i).padStart(5, '0')}`;
+const loadAverage = (): string =>
+  loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ');
 
-function percentile(values: readonly number[], p: number): number {
-  if (values.length === 0) return NaN;
-  const sorted = [...values].sort((a, b) => a - b);
-  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
-  return sorted[rank] ?? NaN;
-}
-
-/** Runs `fn` over `items` with `concurrency` in flight. */
-async function pool<T>(
-  items: readonly T[],
-  concurrency: number,
-  fn: (item: T) => Promise<unknown>,
-): Promise<void> {
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) await fn(items[next++] as T);
-  };
-  await Promise.all(Array.from({ length: concurrency }, worker));
-}
-
-/** Polls `done` every 250 ms; the time it took, or undefined when `limitMs` passed first. */
-async function waitUntil(done: () => boolean, limitMs: number): Promise<number | undefined> {
+/** Polls `done` every `everyMs`; the time it took, or undefined when `limitMs` passed first. */
+async function waitUntil(
+  done: () => boolean | Promise<boolean>,
+  limitMs: number,
+  everyMs = 250,
+): Promise<number | undefined> {
   const start = performance.now();
-  while (!done()) {
+  while (!(await done())) {
     if (performance.now() - start > limitMs) return undefined;
-    await sleep(250);
+    await sleep(everyMs);
   }
   return performance.now() - start;
 }
@@ -158,17 +142,6 @@ function memoryOf(pid: number): { rss: number; hwm: number } {
   const kb = (field: string): number =>
     Number(new RegExp(`^${field}:\\s+(\\d+)`, 'm').exec(text)?.[1] ?? 0) * 1024;
   return { rss: kb('VmRSS'), hwm: kb('VmHWM') };
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
 }
 
 /** A Prometheus text exposition, summed by metric name (all label sets together). */
@@ -247,20 +220,20 @@ class Operator {
   }
 
   async waitReady(limitMs = 60_000): Promise<number> {
-    const start = performance.now();
-    for (;;) {
-      if (!this.running) throw new Error(`the operator exited (${this.describe()})`);
-      try {
-        const res = await fetch(`http://127.0.0.1:${this.port}/readyz`);
-        await res.text();
-        if (res.ok) return performance.now() - start;
-      } catch {
-        // not listening yet
-      }
-      if (performance.now() - start > limitMs)
-        throw new Error(`the operator was not ready in ${secs(limitMs)}: ${this.describe()}`);
-      await sleep(100);
-    }
+    const readyMs = await waitUntil(
+      async () => {
+        if (!this.running) throw new Error(`the operator exited (${this.describe()})`);
+        // Refused while it is not listening yet.
+        const res = await fetch(`http://127.0.0.1:${this.port}/readyz`).catch(() => undefined);
+        await res?.text();
+        return res?.ok === true;
+      },
+      limitMs,
+      100,
+    );
+    if (readyMs === undefined)
+      throw new Error(`the operator was not ready in ${secs(limitMs)}: ${this.describe()}`);
+    return readyMs;
   }
 
   /** Waits until the work queue is empty and no reconcile happened for `quietMs`. */
@@ -345,7 +318,12 @@ function objectSizes(pods: Iterable<V1Pod>, jobs: Iterable<KubeObject>): string 
   );
 }
 
-function reconcileFigures(before: Map<string, number>, after: Map<string, number>): string {
+/** What the operator did between two scrapes, and the CPU time it took. */
+function operatorWork(
+  before: Map<string, number>,
+  after: Map<string, number>,
+  cpuSeconds: number,
+): string {
   const delta = (name: string): number => (after.get(name) ?? 0) - (before.get(name) ?? 0);
   const mean = (histogram: string): string => {
     const seconds = delta(`${histogram}_sum`) / delta(`${histogram}_count`);
@@ -355,7 +333,8 @@ function reconcileFigures(before: Map<string, number>, after: Map<string, number
     `${delta('controller_runtime_reconcile_total')} reconciles, ` +
     `${delta('controller_runtime_reconcile_errors_total')} errors, ` +
     `${delta('workqueue_retries_total')} retries; mean reconcile ${mean('controller_runtime_reconcile_time_seconds')}, ` +
-    `mean wait in the queue ${mean('workqueue_queue_duration_seconds')}`
+    `mean wait in the queue ${mean('workqueue_queue_duration_seconds')}, ` +
+    `${cpuSeconds.toFixed(1)} s CPU`
   );
 }
 
@@ -412,28 +391,28 @@ function compile(): string {
   return out;
 }
 
-function applyCrds(controlPlane: ControlPlane): void {
-  const crds = spawnSync(process.execPath, [join(repo, 'bin/nbv.js'), 'crds'], {
-    encoding: 'utf8',
-  });
-  if (crds.status !== 0) throw new Error(`nbv crds failed: ${crds.stderr}`);
-  const kubectl = spawnSync(
-    controlPlane.binaries.path.kubectl,
-    ['--kubeconfig', controlPlane.kubeconfigPath, 'apply', '--server-side', '-f', '-'],
-    { input: crds.stdout, encoding: 'utf8' },
+/**
+ * nbv's CRDs (what `nbv crds` prints) and the bench's namespace. Waits until every kind can be
+ * listed, as the operator's informers do first (a fresh CRD answers 429 "storage is
+ * (re)initializing" for a while after it is Established), and for the namespace's default
+ * ServiceAccount, without which no pod can be created.
+ */
+async function prepareCluster(client: KubeClient): Promise<void> {
+  for (const def of RESOURCES) await client.apply(customResourceDefinition(def));
+  await client.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: NAMESPACE } });
+  const listed = (type: ResourceType): Promise<boolean> =>
+    client.list(type, { ...(type.namespaced ? { namespace: NAMESPACE } : {}), limit: 1 }).then(
+      () => true,
+      () => false,
+    );
+  const ready = await waitUntil(
+    async () =>
+      (await Promise.all(RESOURCES.map((def) => listed(resourceType(def))))).every(Boolean) &&
+      Boolean(await client.get(SERVICE_ACCOUNTS, 'default', NAMESPACE)),
+    60_000,
+    200,
   );
-  if (kubectl.status !== 0) throw new Error(`kubectl apply failed: ${kubectl.stderr}`);
-  // Every CRD served before the operator starts, so that its first lists do not meet a 429
-  // "storage is (re)initializing".
-  const established = spawnSync(
-    controlPlane.binaries.path.kubectl,
-    [
-      ...['--kubeconfig', controlPlane.kubeconfigPath, 'wait', '--for=condition=Established'],
-      ...['--timeout=60s', 'customresourcedefinitions', '--all'],
-    ],
-    { encoding: 'utf8' },
-  );
-  if (established.status !== 0) throw new Error(`CRDs not established: ${established.stderr}`);
+  if (ready === undefined) throw new Error('CRDs or namespace not ready in 60 s');
 }
 
 /** Raises the kwok node's capacity so that TOTAL pods of 50m CPU and 64 MiB fit. */
@@ -457,11 +436,7 @@ async function nodePods(kube: KubeClient): Promise<string> {
 }
 
 async function main(): Promise<void> {
-  console.log(
-    `load average ${loadavg()
-      .map((l) => l.toFixed(1))
-      .join(' ')} at start`,
-  );
+  console.log(`load average ${loadAverage()} at start`);
   console.log('starting a control plane');
   const controlPlane = await startControlPlane({ log: (line) => console.log(`  ${line}`) });
   let operator: Operator | undefined;
@@ -473,18 +448,7 @@ async function main(): Promise<void> {
     const kubeconfig = controlPlane.kubeconfigPath;
     const client = new KubeClient(loadConnection({ kubeconfig }), { fieldManager: 'nbv-bench' });
     kube = client;
-    applyCrds(controlPlane);
-    await client.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: NAMESPACE } });
-    // Pods need the namespace's default ServiceAccount, and jobs need the CRD served.
-    for (const start = performance.now(); ; await sleep(200)) {
-      const sa = await client.get(SERVICE_ACCOUNTS, 'default', NAMESPACE);
-      const listed = await client.list(NVJ, { namespace: NAMESPACE, limit: 1 }).then(
-        () => true,
-        () => false,
-      );
-      if (sa && listed) break;
-      if (performance.now() - start > 60_000) throw new Error('namespace or CRD not ready in 60 s');
-    }
+    await prepareCluster(client);
     const allocatable = await raiseNodeCapacity(client);
     console.log(`kwok node allocatable pods raised to ${allocatable}`);
 
@@ -506,7 +470,10 @@ async function main(): Promise<void> {
         if (!podSeenAt.has(name)) podSeenAt.set(name, performance.now());
       },
     });
-    const jobs = new Informer<Job>(client, NVJ, { namespace: NAMESPACE, pageSize: 500 });
+    const jobs = new Informer<Job>(client, notebookValidationJobs, {
+      namespace: NAMESPACE,
+      pageSize: 500,
+    });
     const onJob = (job: Job): void => {
       lastJobEvent = performance.now();
       jobUpdates++;
@@ -520,7 +487,7 @@ async function main(): Promise<void> {
     jobs.start();
     await Promise.all([pods.waitForSync(), jobs.waitForSync()]);
 
-    const port = await freePort();
+    const { port } = await freePorts(['port']);
     const logPath = join(controlPlane.stateDir, 'logs', 'operator.log');
     operator = new Operator(kubeconfig, port, logPath);
     const readyMs = await operator.waitReady();
@@ -549,6 +516,16 @@ async function main(): Promise<void> {
     // 1. The burst.
     const burst = Array.from({ length: BURST }, (_, i) => jobName(i));
     const podOf = (name: string): string => `${NAMESPACE}/${validationPodName(name, 1)}`;
+    /** Per job, from its create to its pod in the bench's cache (ms). */
+    const podLatencies = (names: readonly string[]): number[] =>
+      names
+        .map(
+          (name) =>
+            (podSeenAt.get(validationPodName(name, 1)) ?? NaN) - (createdAt.get(name) ?? NaN),
+        )
+        .filter((ms) => !Number.isNaN(ms));
+    const latencyFigures = (what: string, latency: readonly number[]): string =>
+      `(per job, ${what}: median ${secs(percentile(latency, 50))}, p99 ${secs(percentile(latency, 99))})`;
     let metricsBefore = await scrape(port);
     let cpuBefore = operator.cpuSeconds();
     const jobEvents0 = jobUpdates;
@@ -564,9 +541,6 @@ async function main(): Promise<void> {
       throw new Error(`only ${have} of ${BURST} pods after the wait: ${operator.describe()}`);
     }
     const podsMs = performance.now() - t0;
-    const podLatency = burst.map(
-      (name) => (podSeenAt.get(validationPodName(name, 1)) ?? NaN) - (createdAt.get(name) ?? NaN),
-    );
 
     const message = reportMessage();
     const annotation = completeAnnotation({ report: { exitCode: 0, message } });
@@ -599,14 +573,14 @@ async function main(): Promise<void> {
     console.log(`  all created:              ${secs(createdMs)} ${createFigures(createLatency1)}`);
     console.log(
       `  every job has its pod:    ${secs(podsMs)} after the first create ` +
-        `(per job, create to pod seen: median ${secs(percentile(podLatency, 50))}, p99 ${secs(percentile(podLatency, 99))})`,
+        latencyFigures('create to pod seen', podLatencies(burst)),
     );
     console.log(
       `  pods completed via kwok:  patches sent in ${secs(patchedMs)}; ` +
         (allDone === undefined
           ? `only ${succeeded} of ${BURST} jobs Succeeded after ${secs(doneMs)}`
           : `every job Succeeded ${secs(doneMs)} after the first patch`) +
-        ` (per job, patch to Succeeded: median ${secs(percentile(doneLatency, 50))}, p99 ${secs(percentile(doneLatency, 99))})`,
+        ` ${latencyFigures('patch to Succeeded', doneLatency)}`,
     );
     console.log(
       `  first create to last Succeeded: ${secs(performance.now() - t0)}; ` +
@@ -617,8 +591,7 @@ async function main(): Promise<void> {
         `now ${mb(afterBurst.rss)}`,
     );
     console.log(
-      `  operator work: ${reconcileFigures(metricsBefore, metricsAfter)}, ` +
-        `${(cpuAfter - cpuBefore).toFixed(1)} s CPU`,
+      `  operator work: ${operatorWork(metricsBefore, metricsAfter, cpuAfter - cpuBefore)}`,
     );
 
     // 2. 10,000 jobs in the caches.
@@ -655,18 +628,13 @@ async function main(): Promise<void> {
     const settledCount = all.filter(settled).length;
     console.log(`${more.length} more jobs (${TOTAL} in all, their pods left running)`);
     console.log(`  all created:              ${secs(created2Ms)} ${createFigures(createLatency)}`);
-    const podLatency2 = more
-      .map(
-        (name) => (podSeenAt.get(validationPodName(name, 1)) ?? NaN) - (createdAt.get(name) ?? NaN),
-      )
-      .filter((ms) => !Number.isNaN(ms));
     const figure = (ok: unknown, count: number, ms: number): string =>
       ok === undefined
         ? `only ${count} of ${TOTAL} after ${secs(ms)} (gave up, time budget)`
         : `${secs(ms)} after the first create`;
     console.log(
       `  every job has its pod:    ${figure(podsDone, podCount, pods2Ms)} ` +
-        `(per job, create to pod seen: median ${secs(percentile(podLatency2, 50))}, p99 ${secs(percentile(podLatency2, 99))})`,
+        latencyFigures('create to pod seen', podLatencies(more)),
     );
     console.log(`  every pod started (kwok): ${figure(startedDone, startedCount, started2Ms)}`);
     console.log(
@@ -687,8 +655,7 @@ async function main(): Promise<void> {
       `  operator RSS peak over the run ${mb(operator.peakRss)}, VmHWM ${mb(settledMemory.hwm)}`,
     );
     console.log(
-      `  operator work: ${reconcileFigures(metricsBefore, metricsAfter)}, ` +
-        `${(cpuAfter - cpuBefore).toFixed(1)} s CPU`,
+      `  operator work: ${operatorWork(metricsBefore, metricsAfter, cpuAfter - cpuBefore)}`,
     );
     console.log(
       `  cached objects as JSON (managedFields dropped, as the operator's informers do): ${objectSizes(pods.store.values(), jobs.store.values())}`,
@@ -746,9 +713,7 @@ async function main(): Promise<void> {
       await operator.stop();
     }
     console.log(
-      `bench took ${secs(performance.now() - benchStart)}; load average ${loadavg()
-        .map((l) => l.toFixed(1))
-        .join(' ')} at the end`,
+      `bench took ${secs(performance.now() - benchStart)}; load average ${loadAverage()} at the end`,
     );
     failed = false;
   } finally {

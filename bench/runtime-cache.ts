@@ -19,6 +19,7 @@ import { fromKubeconfigFiles } from '../src/runtime/connection.ts';
 import { Informer } from '../src/runtime/informer.ts';
 import { KubeClient, type KubeObject } from '../src/runtime/kube.ts';
 import type { ResourceType } from '../src/runtime/resources.ts';
+import { mb, pool } from './lib/stats.ts';
 
 export const TARGET_RSS_BYTES = 150 * 1024 * 1024;
 /**
@@ -28,6 +29,7 @@ export const TARGET_RSS_BYTES = 150 * 1024 * 1024;
 export const OPERATOR_NODE_FLAGS = ['--max-semi-space-size=2'];
 
 const repo = join(import.meta.dirname, '..');
+// By hand, not from src/api: the measuring process (this file) loads only the runtime.
 const NVJ: ResourceType = {
   group: 'mlops.mlops.dev',
   version: 'v1alpha1',
@@ -47,25 +49,11 @@ const { values } = parseArgs({
   },
 });
 const objects = Number(values.objects);
-const mb = (bytes: number): string => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
 
 // The runtime's own kubeconfig loader: the measuring process must not load client-node, which
 // the operator does not load either.
 function client(path: string): KubeClient {
   return new KubeClient(fromKubeconfigFiles([path]), { fieldManager: 'nbv-bench' });
-}
-
-/** Runs `fn` over `items` with `concurrency` in flight. */
-async function pool<T>(
-  items: T[],
-  concurrency: number,
-  fn: (item: T) => Promise<unknown>,
-): Promise<void> {
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) await fn(items[next++] as T);
-  };
-  await Promise.all(Array.from({ length: concurrency }, worker));
 }
 
 function job(i: number, sample: KubeObject & { spec: unknown }): KubeObject & { spec: unknown } {

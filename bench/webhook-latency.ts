@@ -35,6 +35,7 @@ import { certHolder } from '../src/webhook/certs.ts';
 import { MUTATE_PATH, VALIDATE_PATH } from '../src/webhook/configurations.ts';
 import { parseReview, startWebhookServer } from '../src/webhook/server.ts';
 import { createCertificateAuthority, issueServingCertificate } from '../src/webhook/x509.ts';
+import { percentile } from './lib/stats.ts';
 
 export const TARGET_HANDLER_P99_MS = 2;
 
@@ -62,13 +63,6 @@ interface ClientResult {
 }
 
 const now = (): number => performance.timeOrigin + performance.now();
-
-function percentile(values: readonly number[], p: number): number {
-  if (values.length === 0) return NaN;
-  const sorted = [...values].sort((a, b) => a - b);
-  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
-  return sorted[rank] ?? NaN;
-}
 
 const ms = (value: number): string => `${value.toFixed(2)} ms`;
 const figures = (values: readonly number[]): string =>

@@ -12,7 +12,7 @@ export const SAMPLES_DIR = fileURLToPath(new URL('../config/samples', import.met
 export const SAMPLE_NOTEBOOKS = join(SAMPLES_DIR, 'notebooks');
 /** The address the sample manifests name. */
 export const SAMPLES_URL_BASE = 'http://127.0.0.1:8419';
-export const SAMPLES_REPO = 'nbv-samples.git';
+const SAMPLES_REPO = 'nbv-samples.git';
 
 // Fixed identity and dates: the same notebooks always give the same commit.
 const GIT_ENV = {

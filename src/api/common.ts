@@ -7,6 +7,11 @@ import { z } from 'zod';
 export const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 /** RFC 1123 subdomain: object names such as claims, ConfigMaps and Secrets. */
 export const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
+/** A valid object name (RFC 1123 subdomain of at most 253 characters). */
+export function isDnsSubdomain(name: string): boolean {
+  return name.length <= 253 && DNS_SUBDOMAIN.test(name);
+}
 /** A Go duration as the existing operator accepts it: `30m`, `1h30m`, `90s`, `1.5h`. */
 export const GO_DURATION = /^([0-9]+(\.[0-9]+)?(ms|s|m|h))+$/;
 /** A non-negative decimal such as `0.0001` or `1e-6` (tolerances are strings in the API). */
@@ -24,16 +29,6 @@ export const dnsLabel = () =>
     .regex(
       DNS_LABEL,
       'must be a DNS label: lowercase letters, digits and "-", starting and ending with a letter or digit',
-    );
-
-export const dnsSubdomain = () =>
-  z
-    .string()
-    .min(1, 'must not be empty')
-    .max(253, 'must be at most 253 characters')
-    .regex(
-      DNS_SUBDOMAIN,
-      'must be a DNS subdomain: lowercase letters, digits, "-" and ".", starting and ending with a letter or digit',
     );
 
 /** Marks a schema node as a Kubernetes int-or-string (quantities, ports). */

@@ -402,7 +402,6 @@ export const NVJ_PHASES = [
   'Pending',
   'Running',
 ] as const;
-export type NotebookValidationJobPhase = (typeof NVJ_PHASES)[number];
 
 export const NotebookValidationJobStatus = z.object({
   phase: z.enum(NVJ_PHASES).optional(),

@@ -17,15 +17,13 @@ const model = (kind: 'BaseModel' | 'ClusterBaseModel', name = 'llama'): AnyBaseM
     spec: { storage: { storageUri: 'pvc://models/llama/v1' } },
   }) as AnyBaseModel;
 const settings = { images: DEFAULT_IMAGES, ...DEFAULT_METADATA_JOB_SETTINGS };
+/** The Job of a BaseModel in namespace team on claim models. */
+const teamJob = (subPath: string) =>
+  buildMetadataJob(model('BaseModel'), { claimName: 'models', subPath }, 'team', settings);
 
 describe('buildMetadataJob', () => {
   it('mounts the claim read-only at /model with the sub-path and needs no API token', () => {
-    const job = buildMetadataJob(
-      model('BaseModel'),
-      { claimName: 'models', subPath: 'llama/v1' },
-      'team',
-      settings,
-    );
+    const job = teamJob('llama/v1');
     const pod = job.spec?.template.spec;
     assert.equal(job.metadata?.namespace, 'team');
     assert.equal(pod?.automountServiceAccountToken, false);
@@ -61,12 +59,7 @@ describe('buildMetadataJob', () => {
   });
 
   it('fails the Job at once when the directory is not a model, instead of retrying', () => {
-    const job = buildMetadataJob(
-      model('BaseModel'),
-      { claimName: 'models', subPath: '' },
-      'team',
-      settings,
-    );
+    const job = teamJob('');
     assert.deepEqual(job.spec?.podFailurePolicy?.rules, [
       {
         action: 'FailJob',

@@ -15,7 +15,6 @@ import type {
   Volume,
   VolumeMount,
 } from '../api/notebookvalidationjob.ts';
-import { mergeCredentialsIntoEnvFrom } from '../api/defaults.ts';
 import {
   ENV_NOTEBOOK,
   ENV_PARAMETERS,
@@ -198,11 +197,11 @@ export function deadlineSeconds(timeout: string): number {
   return Math.max(1, Math.ceil((parseGoDuration(timeout) ?? 30 * 60_000) / 1000));
 }
 
+/** `job` as admit() returns it: defaulted, with podConfig.credentials merged into envFrom. */
 export function buildValidationPod(
-  input: NotebookValidationJob,
+  job: NotebookValidationJob,
   options: ValidationPodOptions,
 ): V1Pod {
-  const job = { ...input, spec: mergeCredentialsIntoEnvFrom(input.spec) };
   const name = job.metadata.name ?? '';
   const pod = job.spec.podConfig;
   const golden = job.spec.goldenNotebook;

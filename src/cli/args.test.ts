@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { UserError } from '../errors.ts';
-import { outputFormat, parseCommandLine } from './args.ts';
+import { integerFlag, outputFormat, parseCommandLine } from './args.ts';
 
 const options = { port: { type: 'string' }, wait: { type: 'boolean' } } as const;
 
@@ -28,5 +28,16 @@ describe('parseCommandLine', () => {
     assert.equal(outputFormat(undefined), 'text');
     assert.equal(outputFormat('json'), 'json');
     assert.throws(() => outputFormat('yaml'), /--output yaml: expected text or json/);
+  });
+
+  it('reads whole numbers in range from flags, naming the flag and what it expects', () => {
+    assert.equal(integerFlag('port', undefined, 'a port'), undefined);
+    assert.equal(integerFlag('port', '-1', 'a port', -1, 65535), -1);
+    assert.equal(integerFlag('n', '0', 'a count'), 0);
+    for (const bad of ['', '1.5', '0x10', '1e3', ' 8', '-2', '65536'])
+      assert.throws(
+        () => integerFlag('port', bad, 'a port', -1, 65535),
+        (err: UserError) => err.message === `--port: "${bad}" is not a port`,
+      );
   });
 });

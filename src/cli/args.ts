@@ -40,6 +40,24 @@ export function parseCommandLine<const O extends ParseArgsOptionsConfig>(
   }
 }
 
+/**
+ * The whole number a flag gives, from `min` to `max`; `expected` says what the flag wants in the
+ * error ("a port number (0-65535)"). Undefined when the flag is absent.
+ */
+export function integerFlag(
+  flag: string,
+  value: string | undefined,
+  expected: string,
+  min = 0,
+  max = Number.MAX_SAFE_INTEGER,
+): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!/^-?\d+$/.test(value) || !Number.isSafeInteger(n) || n < min || n > max)
+    throw new UserError(`--${flag}: "${value}" is not ${expected}`);
+  return n;
+}
+
 export type OutputFormat = 'text' | 'json';
 
 export function outputFormat(value: string | undefined): OutputFormat {

@@ -1,10 +1,35 @@
-// Reading NotebookValidationJobs from a cluster for the CLI: one job by name, and following it
-// until it ends (watch, re-established after the apiserver closes it or a connection drops).
+// The cluster side of the CLI (`nbv submit`, `nbv status`): the flags and client they share,
+// reading one NotebookValidationJob by name, and following it until it ends (watch,
+// re-established after the apiserver closes it or a connection drops).
 import type { NotebookValidationJob } from '../api/notebookvalidationjob.ts';
 import { notebookValidationJobs } from '../controllers/notebookvalidationjob/controller.ts';
 import { isTerminal } from '../controllers/notebookvalidationjob/decide.ts';
 import { UserError } from '../errors.ts';
-import { isGone, realClock, sleep, type KubeClient } from '../runtime/index.ts';
+import { KubeClient, isGone, loadConnection, realClock, sleep } from '../runtime/index.ts';
+
+/** The flags of every command that talks to a cluster. */
+export const CLUSTER_OPTIONS = {
+  namespace: { type: 'string', short: 'n' },
+  kubeconfig: { type: 'string' },
+  output: { type: 'string', short: 'o' },
+} as const;
+
+/**
+ * Runs `fn` with a client for `--kubeconfig` (else $KUBECONFIG, ~/.kube/config, in-cluster) and
+ * the namespace to use: `--namespace`, else the context's, else "default".
+ */
+export async function withCluster<R>(
+  flags: { kubeconfig?: string; namespace?: string },
+  fn: (client: KubeClient, namespace: string) => Promise<R>,
+): Promise<R> {
+  const connection = loadConnection({ kubeconfig: flags.kubeconfig });
+  const client = new KubeClient(connection);
+  try {
+    return await fn(client, flags.namespace ?? connection.namespace ?? 'default');
+  } finally {
+    client.close();
+  }
+}
 
 export async function getJob(
   client: KubeClient,

@@ -1,10 +1,23 @@
 // A job's status as people read it, shared by `nbv run`, `nbv submit` and `nbv status`.
 import type { Writable } from 'node:stream';
 import type { NotebookValidationJobStatus } from '../api/notebookvalidationjob.ts';
+import { statusJson } from '../notebook/json.ts';
+import type { OutputFormat } from './args.ts';
 import { writeLine } from './io.ts';
 
+/** The status as --output asks: indented JSON, or the text below. */
+export function writeStatus(
+  out: Writable,
+  status: NotebookValidationJobStatus,
+  format: OutputFormat,
+  options: { allCells?: boolean } = {},
+): void {
+  if (format === 'json') writeLine(out, statusJson(status, true));
+  else writeStatusText(out, status, options);
+}
+
 /** The verdict, then failed cells and golden differences; `allCells` lists every cell. */
-export function writeStatusText(
+function writeStatusText(
   out: Writable,
   status: NotebookValidationJobStatus,
   options: { allCells?: boolean } = {},

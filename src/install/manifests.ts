@@ -183,8 +183,11 @@ export function installManifests(partial: Partial<InstallOptions> = {}): Manifes
   );
 
   if (certManager) objects.push(...certManagerObjects(o));
-  objects.push(metricsService(ns));
-  if (o.webhook && !o.webhookUrl) objects.push(webhookService(ns));
+  objects.push(
+    operatorService(ns, METRICS_SERVICE, 'metrics', { name: 'metrics', port: PORTS.metrics }),
+  );
+  if (o.webhook && !o.webhookUrl)
+    objects.push(operatorService(ns, WEBHOOK_SERVICE, 'webhook', { name: 'webhook', port: 443 }));
   objects.push(deployment(o, certManager));
   // With one replica a disruption budget would block node drains for good.
   if (o.replicas > 1) objects.push(disruptionBudget(ns));
@@ -244,26 +247,20 @@ function certManagerObjects(o: InstallOptions): ManifestObject[] {
   ];
 }
 
-function metricsService(ns: string): ManifestObject {
+/** A Service in front of the operator pods' named port (metrics, webhook). */
+function operatorService(
+  ns: string,
+  name: string,
+  component: string,
+  port: { name: string; port: number },
+): ManifestObject {
   return {
     apiVersion: 'v1',
     kind: 'Service',
-    metadata: { name: METRICS_SERVICE, namespace: ns, labels: installLabels('metrics') },
+    metadata: { name, namespace: ns, labels: installLabels(component) },
     spec: {
       selector: operatorSelector(),
-      ports: [{ name: 'metrics', port: PORTS.metrics, targetPort: 'metrics', protocol: 'TCP' }],
-    },
-  };
-}
-
-function webhookService(ns: string): ManifestObject {
-  return {
-    apiVersion: 'v1',
-    kind: 'Service',
-    metadata: { name: WEBHOOK_SERVICE, namespace: ns, labels: installLabels('webhook') },
-    spec: {
-      selector: operatorSelector(),
-      ports: [{ name: 'webhook', port: 443, targetPort: 'webhook', protocol: 'TCP' }],
+      ports: [{ ...port, targetPort: port.name, protocol: 'TCP' }],
     },
   };
 }

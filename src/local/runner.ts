@@ -1,7 +1,7 @@
 // `nbv run`: the validation Pod that the operator would create, interpreted on this machine.
 // Its init containers' commands run in order as sandboxed processes with the pod's volumes at
 // their mount paths; the report container's step runs in this process.
-import type { V1Container, V1Pod } from '@kubernetes/client-node';
+import type { V1Container } from '@kubernetes/client-node';
 import { spawn } from 'node:child_process';
 import { copyFile, mkdir, mkdtemp, open, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -66,7 +66,6 @@ const PATH_IN_SANDBOX = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin
 
 interface Context {
   options: RunOptions;
-  pod: V1Pod;
   volumes: Map<string, HostVolume>;
   scratch: string;
   pythonPaths: string[];
@@ -222,7 +221,6 @@ export async function runLocalJob(options: RunOptions): Promise<RunResult> {
   const scratch = await mkdtemp(join(tmpdir(), 'nbv-run-'));
   const ctx: Context = {
     options,
-    pod,
     scratch,
     volumes: new Map(),
     pythonPaths: pythonPaths(options.python.python),

@@ -4,7 +4,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, lstatSync, readdirSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { which } from '../notebook/python.ts';
+import { which } from '../util/fs.ts';
 
 export interface Mount {
   hostPath: string;

@@ -8,7 +8,7 @@ import {
   type Discovered,
   type NotDiscovered,
 } from './discovery.ts';
-import { tempDir } from './fixtures.ts';
+import { tempDir, writeModelFile } from './fixtures.ts';
 import { ModelDir } from './model-fs.ts';
 
 let root = '';
@@ -20,10 +20,8 @@ beforeEach(async () => {
 });
 afterEach(() => cleanup());
 
-async function put(rel: string, body: unknown = { model_type: 'llama' }) {
-  await mkdir(path.dirname(path.join(root, rel)), { recursive: true });
-  await writeFile(path.join(root, rel), typeof body === 'string' ? body : JSON.stringify(body));
-}
+const put = (rel: string, body: unknown = { model_type: 'llama' }) =>
+  writeModelFile(root, rel, body);
 
 function found(result: Discovered | NotDiscovered): Discovered {
   assert.ok('configFile' in result, `expected a config, searched ${JSON.stringify(result)}`);

@@ -59,16 +59,9 @@ export async function discoverConfig(
   options: DiscoveryOptions = DEFAULT_DISCOVERY_OPTIONS,
 ): Promise<Discovered | NotDiscovered> {
   const findings: Finding[] = [];
-  const usable = async (rel: string): Promise<boolean> => {
-    const resolved = await root.resolve(rel);
-    const finding = pathFinding(rel, resolved);
-    if (finding) findings.push(finding);
-    return resolved.kind === 'file';
-  };
-
   const fixed = [DIFFUSERS_INDEX, CONFIG, ...CONFIG_SUBDIRS.map((d) => `${d}/${CONFIG}`)];
   for (const rel of fixed) {
-    if (await usable(rel))
+    if (await isUsableFile(root, rel, findings))
       return { configFile: rel, modelRoot: dirOf(rel), layout: layoutOf(rel), findings };
   }
 
@@ -78,6 +71,14 @@ export async function discoverConfig(
     searched: [...fixed, `**/{${DIFFUSERS_INDEX},${CONFIG}} to depth ${options.maxDepth}`],
     findings,
   };
+}
+
+/** Whether `rel` is a file that may be read; a path that may not is a finding. */
+async function isUsableFile(root: ModelDir, rel: string, findings: Finding[]): Promise<boolean> {
+  const resolved = await root.resolve(rel);
+  const finding = pathFinding(rel, resolved);
+  if (finding) findings.push(finding);
+  return resolved.kind === 'file';
 }
 
 /** Whether a config.json found by the search describes a model (not, say, a pooling module). */
@@ -133,11 +134,8 @@ async function searchConfig(
         if (depth === 0) continue; // the fixed places already covered the root
         if (entry.name !== CONFIG && entry.name !== DIFFUSERS_INDEX) continue;
         if (alreadyChecked.has(entry.rel)) continue;
-        const resolved = await root.resolve(entry.rel);
-        const finding = pathFinding(entry.rel, resolved);
-        if (finding) findings.push(finding);
-        else if (
-          resolved.kind === 'file' &&
+        if (
+          (await isUsableFile(root, entry.rel, findings)) &&
           (await looksLikeModelConfig(root, entry.rel, options.maxConfigBytes))
         ) {
           candidates.push(entry.rel);

@@ -51,6 +51,7 @@ export async function writeRawSafetensors(
   dataLength: number,
 ): Promise<void> {
   const prefix = encodeSafetensorsHeader(header);
+  await mkdir(path.dirname(file), { recursive: true });
   await writeFile(file, prefix);
   await truncate(file, prefix.length + dataLength);
 }
@@ -113,6 +114,13 @@ export async function writeShardedModel(
     await writeFile(path.join(dir, 'model.safetensors.index.json'), JSON.stringify(body));
   }
   return { parameters, dataLength };
+}
+
+/** Writes DIR/REL, making its folders: a string as it is, anything else as JSON. */
+export async function writeModelFile(dir: string, rel: string, body: unknown): Promise<void> {
+  const file = path.join(dir, rel);
+  await mkdir(path.dirname(file), { recursive: true });
+  await writeFile(file, typeof body === 'string' ? body : JSON.stringify(body));
 }
 
 /** A fresh temporary directory and its removal. */

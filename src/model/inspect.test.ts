@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdir, symlink, truncate, writeFile } from 'node:fs/promises';
+import { rm, symlink, truncate } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import {
@@ -10,6 +10,7 @@ import {
   tempDir,
   writeRawSafetensors,
   writeSafetensors,
+  writeModelFile,
   writeShardedModel,
   type TensorSpec,
 } from './fixtures.ts';
@@ -21,10 +22,7 @@ let cleanup = async () => {};
 beforeEach(async () => ({ dir, cleanup } = await tempDir()));
 afterEach(() => cleanup());
 
-async function put(rel: string, body: unknown): Promise<void> {
-  await mkdir(path.dirname(path.join(dir, rel)), { recursive: true });
-  await writeFile(path.join(dir, rel), typeof body === 'string' ? body : JSON.stringify(body));
-}
+const put = (rel: string, body: unknown) => writeModelFile(dir, rel, body);
 
 /** A Llama config and a tokenizer: a model directory short of its weights. */
 async function baseModel(sub = ''): Promise<string> {
@@ -170,7 +168,6 @@ describe('inspectModel on generated safetensors models', () => {
       path.join(dir, 'text_encoder/model.safetensors'),
       randomTensors(prng(8), 5),
     );
-    await mkdir(path.join(dir, 'unet'));
     const b = await writeSafetensors(
       path.join(dir, 'unet/diffusion_pytorch_model.safetensors'),
       randomTensors(prng(9), 5),
@@ -179,7 +176,6 @@ describe('inspectModel on generated safetensors models', () => {
       path.join(dir, 'unet/diffusion_pytorch_model.fp16.safetensors'),
       randomTensors(prng(9), 5),
     );
-    await mkdir(path.join(dir, 'vae'));
     const c = await writeSafetensors(
       path.join(dir, 'vae/diffusion_pytorch_model.safetensors'),
       randomTensors(prng(10), 5),
@@ -240,7 +236,7 @@ describe('inspectModel on bad input', () => {
       randomTensors(prng(11), 3, 'a'),
       randomTensors(prng(12), 3, 'b'),
     ]);
-    await import('node:fs/promises').then((fs) => fs.rm(path.join(dir, shardName(1, 2))));
+    await rm(path.join(dir, shardName(1, 2)));
     const i = await inspectModel(dir);
     const f = finding(i, 'shard-missing');
     assert.equal(f.severity, 'error');
@@ -385,10 +381,7 @@ describe('inspectModel on bad input', () => {
       /total_size is 999 but the shards hold 4 bytes/,
     );
 
-    await put('model.safetensors.index.json', '');
-    await import('node:fs/promises').then((fs) =>
-      fs.rm(path.join(dir, 'model.safetensors.index.json')),
-    );
+    await rm(path.join(dir, 'model.safetensors.index.json'));
     await writeSafetensors(path.join(dir, 'model-2.safetensors'), [
       { name: 'w', dtype: 'F32', shape: [1] },
     ]);

@@ -84,6 +84,14 @@ describe('estimateParameters', () => {
 });
 
 describe('memory estimate', () => {
+  // Llama 3.1 8B's attention: 32 layers, 8 KV heads of 128.
+  const cfg = {
+    hidden_size: 4096,
+    num_hidden_layers: 32,
+    num_attention_heads: 32,
+    num_key_value_heads: 8,
+  };
+
   it('knows dtype and quantization sizes', () => {
     assert.equal(dtypeBytes('float32'), 4);
     assert.equal(dtypeBytes('bfloat16'), 2);
@@ -98,12 +106,6 @@ describe('memory estimate', () => {
   });
 
   it('sizes the KV cache: 2 x layers x kv heads x head dim x bytes per token', () => {
-    const cfg = {
-      hidden_size: 4096,
-      num_hidden_layers: 32,
-      num_attention_heads: 32,
-      num_key_value_heads: 8,
-    };
     assert.equal(kvCacheBytesPerToken(cfg, 2), 2 * 32 * 8 * 128 * 2);
     // MLA caches the compressed latent instead.
     const mla = { ...cfg, kv_lora_rank: 512, qk_rope_head_dim: 64 };
@@ -111,12 +113,6 @@ describe('memory estimate', () => {
   });
 
   it('adds weights and one sequence of KV cache', () => {
-    const cfg = {
-      hidden_size: 4096,
-      num_hidden_layers: 32,
-      num_attention_heads: 32,
-      num_key_value_heads: 8,
-    };
     const m = estimateMemory({
       config: cfg,
       dtype: 'bfloat16',

@@ -2,15 +2,8 @@
 // cell with its status, time, source, output and traceback, and a side-by-side golden diff.
 import type { CellDiff, CellResult } from '../api/notebookvalidationjob.ts';
 import type { ValidationReport } from './report.ts';
+import { escapeMarkup } from './text.ts';
 import { diffLines, type DiffLine } from './udiff.ts';
-
-export function htmlEscape(text: string): string {
-  return text
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/"/g, '&quot;');
-}
 
 const STYLE = `
 body{font:14px/1.45 system-ui,sans-serif;margin:0;color:#1d2329;background:#f6f7f9}
@@ -35,13 +28,11 @@ td.del{background:#ffebe9}td.ins{background:#dafbe1}td.empty{background:#f6f8fa}
 `;
 
 function badge(text: string): string {
-  return `<span class="badge ${htmlEscape(text)}">${htmlEscape(text)}</span>`;
+  return `<span class="badge ${escapeMarkup(text)}">${escapeMarkup(text)}</span>`;
 }
 
 /** Rows of a side-by-side diff: runs of deletions and insertions face each other. */
-export function sideBySide(
-  lines: readonly DiffLine[],
-): [DiffLine | undefined, DiffLine | undefined][] {
+function sideBySide(lines: readonly DiffLine[]): [DiffLine | undefined, DiffLine | undefined][] {
   const rows: [DiffLine | undefined, DiffLine | undefined][] = [];
   let i = 0;
   while (i < lines.length) {
@@ -67,7 +58,7 @@ function diffTable(d: CellDiff): string {
   const rows = sideBySide(diffLines(d.expected ?? '', d.actual ?? ''));
   const cell = (l: DiffLine | undefined, cls: string) =>
     l
-      ? `<td class="${l.op === ' ' ? '' : cls}">${htmlEscape(l.text)}</td>`
+      ? `<td class="${l.op === ' ' ? '' : cls}">${escapeMarkup(l.text)}</td>`
       : '<td class="empty"></td>';
   return `<table class="diff"><tr><th>golden (expected)</th><th>executed (actual)</th></tr>${rows
     .map(([a, b]) => `<tr>${cell(a, 'del')}${cell(b, 'ins')}</tr>`)
@@ -75,19 +66,19 @@ function diffTable(d: CellDiff): string {
 }
 
 function diffBlock(d: CellDiff): string {
-  return `<div class="label">golden: ${htmlEscape(d.diffType)} (${htmlEscape(d.severity)})</div>${diffTable(d)}`;
+  return `<div class="label">golden: ${escapeMarkup(d.diffType)} (${escapeMarkup(d.severity)})</div>${diffTable(d)}`;
 }
 
 function cellBlock(r: CellResult, source: string | undefined, diffs: readonly CellDiff[]): string {
   const failing = r.status === 'Failure' || diffs.some((d) => d.severity !== 'minor');
   const error =
     r.status === 'Failure'
-      ? `<div class="label">error</div><pre class="error">${htmlEscape(r.traceback ?? r.errorMessage ?? '')}</pre>`
+      ? `<div class="label">error</div><pre class="error">${escapeMarkup(r.traceback ?? r.errorMessage ?? '')}</pre>`
       : '';
   return `<section class="cell${failing ? ' failure' : ''}" id="cell-${r.cellIndex}" data-status="${r.status}">
-<div class="head">cell ${r.cellIndex} ${badge(r.status)}${diffs.length ? ' <span>differs from golden</span>' : ''}<span class="time">${htmlEscape(r.executionTime ?? '')}</span></div>
-${source !== undefined ? `<pre class="source">${htmlEscape(source)}</pre>` : ''}
-${r.output ? `<div class="label">output${r.outputTypes?.length ? ` (${htmlEscape(r.outputTypes.join(', '))})` : ''}</div><pre class="output">${htmlEscape(r.output)}</pre>` : ''}
+<div class="head">cell ${r.cellIndex} ${badge(r.status)}${diffs.length ? ' <span>differs from golden</span>' : ''}<span class="time">${escapeMarkup(r.executionTime ?? '')}</span></div>
+${source !== undefined ? `<pre class="source">${escapeMarkup(source)}</pre>` : ''}
+${r.output ? `<div class="label">output${r.outputTypes?.length ? ` (${escapeMarkup(r.outputTypes.join(', '))})` : ''}</div><pre class="output">${escapeMarkup(r.output)}</pre>` : ''}
 ${error}${diffs.map(diffBlock).join('')}
 </section>`;
 }
@@ -105,17 +96,17 @@ export function htmlReport(report: ValidationReport, title: string): string {
   );
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<title>${htmlEscape(title)}: ${htmlEscape(status.phase)}</title><style>${STYLE}</style></head>
-<body><header><h1>${htmlEscape(title)} ${badge(status.phase)}</h1>
-<div>${htmlEscape(report.notebookPath)}</div>
-<div id="message">${htmlEscape(status.message)}</div>
+<title>${escapeMarkup(title)}: ${escapeMarkup(status.phase)}</title><style>${STYLE}</style></head>
+<body><header><h1>${escapeMarkup(title)} ${badge(status.phase)}</h1>
+<div>${escapeMarkup(report.notebookPath)}</div>
+<div id="message">${escapeMarkup(status.message)}</div>
 <div class="counts">${results.length} code cells: ${count('Success')} succeeded, ${count('Failure')} failed, ${count('Skipped')} skipped${
     c
-      ? ` · golden (${htmlEscape(c.strategy)}): ${htmlEscape(c.result)}, ${c.matchedCells} of ${c.totalCells} cells match`
+      ? ` · golden (${escapeMarkup(c.strategy)}): ${escapeMarkup(c.result)}, ${c.matchedCells} of ${c.totalCells} cells match`
       : ''
   }</div></header>
 <main>
-${orphanDiffs.length ? `<h2>Golden differences outside the executed cells</h2>${orphanDiffs.map((d) => `<section class="cell failure" id="golden-${d.diffType}-${d.cellIndex}"><div class="head">cell ${d.cellIndex} (${htmlEscape(d.cellType)})</div>${diffBlock(d)}</section>`).join('\n')}` : ''}
+${orphanDiffs.length ? `<h2>Golden differences outside the executed cells</h2>${orphanDiffs.map((d) => `<section class="cell failure" id="golden-${d.diffType}-${d.cellIndex}"><div class="head">cell ${d.cellIndex} (${escapeMarkup(d.cellType)})</div>${diffBlock(d)}</section>`).join('\n')}` : ''}
 <h2>Cells</h2>
 ${results
   .map((r) =>
@@ -126,7 +117,7 @@ ${results
     ),
   )
   .join('\n')}
-${results.length === 0 && report.logTail ? `<h2>Execution log (end)</h2><section class="cell failure"><pre class="error">${htmlEscape(report.logTail)}</pre></section>` : ''}
+${results.length === 0 && report.logTail ? `<h2>Execution log (end)</h2><section class="cell failure"><pre class="error">${escapeMarkup(report.logTail)}</pre></section>` : ''}
 </main></body></html>
 `;
 }

@@ -50,7 +50,7 @@ export interface Notebook {
 }
 
 /** Largest notebook nbv loads; an executed notebook over it almost always holds a runaway output. */
-export const MAX_NOTEBOOK_BYTES = 64 * 1024 * 1024;
+const MAX_NOTEBOOK_BYTES = 64 * 1024 * 1024;
 
 export function joinText(text: MultilineString | undefined): string {
   if (text === undefined) return '';
@@ -114,6 +114,13 @@ export function parseNotebook(text: string, label: string): Notebook {
   return raw as unknown as Notebook;
 }
 
+/** The notebook file does not exist. */
+export class NotebookMissingError extends UserError {
+  constructor(label: string) {
+    super(`${label}: no such file`);
+  }
+}
+
 /** Reads and parses a notebook file, refusing files over `maxBytes` with the cell to blame. */
 export async function readNotebook(
   path: string,
@@ -124,8 +131,8 @@ export async function readNotebook(
   try {
     size = (await stat(path)).size;
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new UserError(`${label}: ${code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new NotebookMissingError(label);
+    throw new UserError(`${label}: ${(err as Error).message}`);
   }
   if (size > maxBytes) {
     const biggest = await largestCell(path);

@@ -2,20 +2,9 @@
 // differences of the cell included), plus one for the golden comparison as a whole.
 import { parseGoDuration } from '../util/duration.ts';
 import type { ValidationReport } from './report.ts';
+import { escapeMarkup } from './text.ts';
 
-// eslint-disable-next-line no-control-regex
-const INVALID_XML = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/g;
-
-export function xmlEscape(text: string): string {
-  return text
-    .replace(INVALID_XML, '')
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/"/g, '&quot;');
-}
-
-const attr = (name: string, value: string | number) => ` ${name}="${xmlEscape(String(value))}"`;
+const attr = (name: string, value: string | number) => ` ${name}="${escapeMarkup(String(value))}"`;
 
 function seconds(executionTime: string | undefined): number {
   return executionTime ? (parseGoDuration(executionTime) ?? 0) / 1000 : 0;
@@ -48,7 +37,7 @@ export function junitXml(report: ValidationReport, suiteName: string): string {
         .filter(Boolean)
         .join('\n\n');
       cases.push(
-        `${open}<failure${attr('type', type)}${attr('message', message)}>${xmlEscape(body)}</failure></testcase>`,
+        `${open}<failure${attr('type', type)}${attr('message', message)}>${escapeMarkup(body)}</failure></testcase>`,
       );
     } else if (r.status === 'Skipped') {
       skipped++;
@@ -72,7 +61,7 @@ export function junitXml(report: ValidationReport, suiteName: string): string {
         .join('\n\n');
       const message = `${comparison.mismatchedCells} of ${comparison.totalCells} cells differ (${comparison.strategy})`;
       cases.push(
-        `${open}<failure${attr('type', 'GoldenMismatch')}${attr('message', message)}>${xmlEscape(body)}</failure></testcase>`,
+        `${open}<failure${attr('type', 'GoldenMismatch')}${attr('message', message)}>${escapeMarkup(body)}</failure></testcase>`,
       );
     } else if (comparison.result === 'skipped') {
       skipped++;
@@ -84,7 +73,7 @@ export function junitXml(report: ValidationReport, suiteName: string): string {
   if (results.length === 0 && status.phase === 'Failed') {
     failures++;
     cases.push(
-      `<testcase${attr('classname', className)}${attr('name', 'execute')}${attr('time', '0')}><failure${attr('type', report.reason ?? 'Failed')}${attr('message', status.message)}>${xmlEscape(report.logTail ?? '')}</failure></testcase>`,
+      `<testcase${attr('classname', className)}${attr('name', 'execute')}${attr('time', '0')}><failure${attr('type', report.reason ?? 'Failed')}${attr('message', status.message)}>${escapeMarkup(report.logTail ?? '')}</failure></testcase>`,
     );
   }
   const total = results.reduce((sum, r) => sum + seconds(r.executionTime), 0);

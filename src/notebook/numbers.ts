@@ -4,13 +4,13 @@
 
 const NUMBER = /[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?/g;
 
-export interface Split {
+interface Split {
   /** The text with every number replaced by a placeholder. */
   template: string;
   numbers: number[];
 }
 
-export function splitNumbers(text: string): Split {
+function splitNumbers(text: string): Split {
   const numbers: number[] = [];
   const template = text.replace(NUMBER, (m) => {
     numbers.push(Number(m));

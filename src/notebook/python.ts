@@ -6,14 +6,12 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { rm, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UserError } from '../errors.ts';
-import { isExecutable } from '../util/fs.ts';
+import { isExecutable, which } from '../util/fs.ts';
 
-export const REQUIREMENTS_FILE = fileURLToPath(
-  new URL('../../python/requirements.txt', import.meta.url),
-);
+const REQUIREMENTS_FILE = fileURLToPath(new URL('../../python/requirements.txt', import.meta.url));
 
 /** Modules the execute step needs, and the ones only samples and the benchmark use. */
 export const REQUIRED_MODULES = [
@@ -33,13 +31,16 @@ export interface PythonChoice {
   origin: 'NBV_PYTHON' | 'nbv venv';
 }
 
-export function requirementsHash(): string {
-  return createHash('sha256').update(readFileSync(REQUIREMENTS_FILE)).digest('hex').slice(0, 12);
-}
+let requirementsHash: string | undefined;
 
 export function venvDir(env: NodeJS.ProcessEnv): string {
+  // Read and hashed once: findPython, createVenv and doctor all ask.
+  requirementsHash ??= createHash('sha256')
+    .update(readFileSync(REQUIREMENTS_FILE))
+    .digest('hex')
+    .slice(0, 12);
   const cache = env.XDG_CACHE_HOME || join(homedir(), '.cache');
-  return join(cache, 'nbv', `venv-${requirementsHash()}`);
+  return join(cache, 'nbv', `venv-${requirementsHash}`);
 }
 
 /** The Python to use, or undefined when nbv's venv is still to be created. */
@@ -57,14 +58,6 @@ export function findPython(env: NodeJS.ProcessEnv): PythonChoice | undefined {
   return existsSync(join(dir, READY_MARK))
     ? { python: join(dir, 'bin', 'python3'), origin: 'nbv venv' }
     : undefined;
-}
-
-/** A program on PATH, or undefined. */
-export function which(program: string, env: NodeJS.ProcessEnv): string | undefined {
-  for (const dir of (env.PATH ?? '').split(delimiter)) {
-    if (dir !== '' && isExecutable(join(dir, program))) return join(dir, program);
-  }
-  return undefined;
 }
 
 function runLogged(cmd: string, args: string[], log: (line: string) => void): Promise<void> {

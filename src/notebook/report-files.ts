@@ -6,7 +6,7 @@ import { statusJson } from './json.ts';
 import { junitXml } from './junit.ts';
 import type { ValidationReport } from './report.ts';
 
-export const REPORT_FILES = {
+const REPORT_FILES = {
   json: 'report.json',
   junit: 'junit.xml',
   html: 'report.html',

@@ -13,7 +13,7 @@ import { UserError, errorMessage } from '../errors.ts';
 import { applyChecks, validationChecks } from './checks.ts';
 import { compareNotebooks } from './compare.ts';
 import { sourceCells } from './cells.ts';
-import { joinText, readNotebook, type Notebook } from './ipynb.ts';
+import { NotebookMissingError, joinText, readNotebook, type Notebook } from './ipynb.ts';
 import { cellResults } from './results.ts';
 import {
   ENV_REPORT_CONFIG,
@@ -199,10 +199,10 @@ export async function buildReport(
   } catch (err) {
     if (!(err instanceof UserError)) throw err;
     // A missing notebook means the step failed before papermill wrote it: its log says why.
-    const missing = err.message.endsWith('no such file');
-    outcome ??= missing
-      ? executeFailure(exitCode, undefined, logTail)
-      : { phase: 'Failed', reason: 'ExecutedNotebookInvalid', message: err.message };
+    outcome ??=
+      err instanceof NotebookMissingError
+        ? executeFailure(exitCode, undefined, logTail)
+        : { phase: 'Failed', reason: 'ExecutedNotebookInvalid', message: err.message };
   }
 
   let results: CellResult[] | undefined;

@@ -7,9 +7,9 @@ import { joinText, type Cell, type ErrorOutput, type Notebook, type Output } fro
 import { stripAnsi, truncateEnd, truncateMiddle } from './text.ts';
 
 /** Bounds that keep a status (and an etcd object) small whatever a notebook prints. */
-export const MAX_OUTPUT_CHARS = 1000;
-export const MAX_TRACEBACK_CHARS = 6000;
-export const MAX_ERROR_VALUE_CHARS = 1000;
+const MAX_OUTPUT_CHARS = 1000;
+const MAX_TRACEBACK_CHARS = 6000;
+const MAX_ERROR_VALUE_CHARS = 1000;
 
 /** Mime types nbv's own display formatter adds (see steps.ts); never part of what a user sees. */
 export const NBV_MIME_PREFIX = 'application/vnd.nbv.';
@@ -57,7 +57,7 @@ function errorFields(name: string, value: string, traceback?: string): Partial<C
   };
 }
 
-export function cellResult(index: number, cell: Cell): CellResult {
+function cellResult(index: number, cell: Cell): CellResult {
   const outputs = cell.outputs ?? [];
   const pm = cell.metadata.papermill;
   const base: CellResult = {

@@ -5,7 +5,7 @@ import type { ValidationReport } from './report.ts';
 import { truncateEnd } from './text.ts';
 
 export const TERMINATION_MESSAGE_LIMIT = 4096;
-export const SUMMARY_VERSION = 1;
+const SUMMARY_VERSION = 1;
 
 export interface ReportSummary {
   /** Format version of this summary. */

@@ -2,10 +2,10 @@
 // prints different ones.
 import { UserError } from '../errors.ts';
 
-export const TIMESTAMP_MASK = '<TIMESTAMP>';
+const TIMESTAMP_MASK = '<TIMESTAMP>';
 
 /** Built-in patterns, longest first so that a date-time is masked whole, not as date + time. */
-export const BUILTIN_TIMESTAMP_PATTERNS: readonly string[] = [
+const BUILTIN_TIMESTAMP_PATTERNS: readonly string[] = [
   // ISO-8601 date-times, including "YYYY-MM-DD HH:MM:SS", fractions and zones.
   String.raw`\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?`,
   // ISO dates alone.

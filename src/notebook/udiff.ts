@@ -3,7 +3,7 @@ import { myers, type Step } from './align.ts';
 import { truncateEnd } from './text.ts';
 
 const MAX_LINES = 1500;
-export const MAX_DIFF_CHARS = 4000;
+const MAX_DIFF_CHARS = 4000;
 
 function lines(text: string): string[] {
   const all = text.split('\n');

@@ -32,42 +32,50 @@ export interface RunningWebhook {
   close(): Promise<void>;
 }
 
+/** Where the certificate comes from, and how to stop its polling or re-checks. */
+async function certificateSource(
+  client: KubeClient,
+  options: OperatorWebhookOptions,
+  log: Logger,
+): Promise<{ source: CertSource; stop: () => void }> {
+  const cert = options.certificate;
+  if (cert.kind === 'directory') {
+    const source = await fromDirectory(cert.dir, { log });
+    return { source, stop: source.close };
+  }
+  const certs = await startSelfManagedCerts(client, {
+    namespace: cert.namespace,
+    secretName: WEBHOOK_CERT_SECRET,
+    dnsNames: cert.dnsNames.filter((n) => isIP(n) === 0),
+    ipAddresses: cert.dnsNames.filter((n) => isIP(n) !== 0),
+    webhooks: { validating: VALIDATING_WEBHOOK_NAME, mutating: MUTATING_WEBHOOK_NAME },
+    log,
+  });
+  const register = options.register;
+  if (register) {
+    await ensureWebhookConfigurations(client, {
+      clientConfig: { url: register.url },
+      caBundle: certs.bundle().caPem,
+      ...(register.namespace
+        ? {
+            namespaceSelector: {
+              matchLabels: { 'kubernetes.io/metadata.name': register.namespace },
+            },
+          }
+        : {}),
+    });
+    log.info({ url: register.url }, 'webhook configurations registered');
+  }
+  return { source: certs, stop: certs.stop };
+}
+
 export async function startOperatorWebhook(
   client: KubeClient,
   options: OperatorWebhookOptions,
   deps: { log: Logger; registry: Registry },
 ): Promise<RunningWebhook> {
   const log = deps.log.child({ component: 'webhook' });
-  const cert = options.certificate;
-  let source: CertSource & { close?: () => void; stop?: () => void };
-  if (cert.kind === 'directory') {
-    source = await fromDirectory(cert.dir, { log });
-  } else {
-    const certs = await startSelfManagedCerts(client, {
-      namespace: cert.namespace,
-      secretName: WEBHOOK_CERT_SECRET,
-      dnsNames: cert.dnsNames.filter((n) => isIP(n) === 0),
-      ipAddresses: cert.dnsNames.filter((n) => isIP(n) !== 0),
-      webhooks: { validating: VALIDATING_WEBHOOK_NAME, mutating: MUTATING_WEBHOOK_NAME },
-      log,
-    });
-    const register = options.register;
-    if (register) {
-      await ensureWebhookConfigurations(client, {
-        clientConfig: { url: register.url },
-        caBundle: certs.bundle().caPem,
-        ...(register.namespace
-          ? {
-              namespaceSelector: {
-                matchLabels: { 'kubernetes.io/metadata.name': register.namespace },
-              },
-            }
-          : {}),
-      });
-      log.info({ url: register.url }, 'webhook configurations registered');
-    }
-    source = certs;
-  }
+  const { source, stop } = await certificateSource(client, options, log);
   const server = await startWebhookServer({
     port: options.port,
     ...(options.host ? { host: options.host } : {}),
@@ -79,8 +87,7 @@ export async function startOperatorWebhook(
   return {
     port: server.port,
     async close() {
-      source.close?.();
-      source.stop?.();
+      stop();
       await server.close();
     },
   };

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, describe, it } from 'node:test';
+import { after, describe, it, mock } from 'node:test';
 import { stringify } from 'yaml';
 import { fromKubeconfigFiles, inCluster, loadConnection } from './connection.ts';
 
@@ -53,6 +53,35 @@ describe('connection', () => {
       loadConnection({ kubeconfig: path, context: 'a' }).server,
       'https://one.example:6443',
     );
+  });
+
+  it('hands out the same TLS material until a file changes, re-reading files once a minute', async () => {
+    const certFile = join(dir, 'rotating.crt');
+    writeFileSync(certFile, 'CERT 1');
+    const path = kubeconfig('rotating', {
+      clusters: [cluster('c')],
+      users: [{ name: 'u', user: { 'client-certificate': certFile, 'client-key-data': b64('K') } }],
+      contexts: [{ name: 'c', context: { cluster: 'c', user: 'u' } }],
+      'current-context': 'c',
+    });
+    let now = performance.now();
+    mock.method(performance, 'now', () => now);
+    after(() => mock.restoreAll());
+    const conn = fromKubeconfigFiles([path]);
+    const first = await conn.auth();
+    const again = await conn.auth();
+    // The transport keeps its connections while these stay the same objects.
+    assert.equal(again.ca, first.ca);
+    assert.equal(again.cert, first.cert);
+    assert.equal(again.key, first.key);
+
+    writeFileSync(certFile, 'CERT 2');
+    assert.equal((await conn.auth()).cert, first.cert, 'not re-read within the minute');
+    now += 61_000;
+    const rotated = (await conn.auth()).cert;
+    assert.equal(rotated?.toString(), 'CERT 2');
+    now += 61_000;
+    assert.equal((await conn.auth()).cert, rotated, 're-read but unchanged: the same Buffer');
   });
 
   it('merges files as kubectl does: the first definition of a name wins', () => {

@@ -26,13 +26,17 @@ export interface Connection {
   readonly server: string;
   /** The current context's namespace, or the pod's own in a cluster. */
   readonly namespace?: string;
-  /** Called per request, so that rotating credentials (token files, exec plugins) stay fresh. */
+  /**
+   * Called per request, so that rotating credentials (files, exec plugins) stay fresh. Hands out
+   * the same ca/cert/key objects until they change: the transport then keeps its TLS connections
+   * without comparing bytes.
+   */
   auth(): Promise<RequestAuth>;
 }
 
-const SERVICE_ACCOUNT = '/var/run/secrets/kubernetes.io/serviceaccount';
-/** How long a token file read stays in use; kubelet rotates the file well before expiry. */
-const TOKEN_FILE_TTL_MS = 60_000;
+export const SERVICE_ACCOUNT = '/var/run/secrets/kubernetes.io/serviceaccount';
+/** How long a credential file read stays in use; rotators replace files well before expiry. */
+const FILE_TTL_MS = 60_000;
 
 /**
  * The connection of, in order: an explicit kubeconfig file, $KUBECONFIG, ~/.kube/config, the
@@ -87,13 +91,14 @@ export function fromKubeConfig(kc: KubeConfig): Connection {
 export function inCluster(root = SERVICE_ACCOUNT): Connection {
   const host = process.env.KUBERNETES_SERVICE_HOST ?? '';
   const port = process.env.KUBERNETES_SERVICE_PORT ?? '443';
-  const ca = readFileSync(join(root, 'ca.crt'));
+  const ca = fileContent(join(root, 'ca.crt'), (bytes) => bytes);
+  ca(); // a missing CA fails here, not at the first request
   const token = tokenFile(join(root, 'token'));
   const nsFile = join(root, 'namespace');
   return {
     server: `https://${isIPv6(host) ? `[${host}]` : host}:${port}`,
     namespace: existsSync(nsFile) ? readFileSync(nsFile, 'utf8').trim() : undefined,
-    auth: async () => ({ ca, headers: { Authorization: `Bearer ${token()}` } }),
+    auth: async () => ({ ca: ca(), headers: { Authorization: `Bearer ${token()}` } }),
   };
 }
 
@@ -174,11 +179,7 @@ export function fromKubeconfigFiles(files: string[], context?: string): Connecti
 
   const c = cluster.entry.cluster;
   if (c['proxy-url']) throw new Error(`cluster ${cluster.entry.name}: proxy-url is not supported`);
-  const tls = {
-    ca: material(c['certificate-authority-data'], c['certificate-authority'], cluster.dir),
-    rejectUnauthorized: c['insecure-skip-tls-verify'] ? false : undefined,
-    servername: c['tls-server-name'],
-  };
+  const ca = material(c['certificate-authority-data'], c['certificate-authority'], cluster.dir);
   const u = user.entry.user;
   if (u['auth-provider']) {
     throw new Error(
@@ -203,9 +204,11 @@ export function fromKubeconfigFiles(files: string[], context?: string): Connecti
         headers.Authorization = `Basic ${basic}`;
       }
       return {
-        ...tls,
-        cert: fromExec?.cert ?? cert,
-        key: fromExec?.key ?? key,
+        ca: ca?.(),
+        rejectUnauthorized: c['insecure-skip-tls-verify'] ? false : undefined,
+        servername: c['tls-server-name'],
+        cert: fromExec?.cert ?? cert?.(),
+        key: fromExec?.key ?? key?.(),
         headers,
       };
     },
@@ -216,28 +219,47 @@ function resolvePath(path: string, dir: string): string {
   return isAbsolute(path) ? path : join(dir, path);
 }
 
+/** Inline (base64) or file TLS material; files are read now, so that a bad path fails at load. */
 function material(
   data: string | undefined,
   path: string | undefined,
   dir: string,
-): Buffer | undefined {
-  if (data) return Buffer.from(data, 'base64');
-  if (path) return readFileSync(resolvePath(path, dir));
-  return undefined;
+): (() => Buffer) | undefined {
+  if (data) {
+    const bytes = Buffer.from(data, 'base64');
+    return () => bytes;
+  }
+  if (!path) return undefined;
+  const read = fileContent(resolvePath(path, dir), (bytes) => bytes);
+  read();
+  return read;
 }
 
-/** A token read from a file, re-read once a minute: kubelet rotates projected tokens. */
-function tokenFile(path: string): () => string {
-  let token = '';
+/**
+ * A file read again at most once a minute, so that rotated files (kubelet's projected tokens,
+ * renewed certificates) are picked up; the same value while the bytes stay the same. A failed
+ * re-read (a file being replaced) keeps the last value until the next try.
+ */
+function fileContent<T>(path: string, parse: (bytes: Buffer) => T): () => T {
+  let last: { bytes: Buffer; value: T } | undefined;
   let readAt = -Infinity;
   return () => {
-    if (performance.now() - readAt > TOKEN_FILE_TTL_MS) {
-      token = readFileSync(path, 'utf8').trim();
-      readAt = performance.now();
+    if (last && performance.now() - readAt <= FILE_TTL_MS) return last.value;
+    let bytes: Buffer;
+    try {
+      bytes = readFileSync(path);
+    } catch (err) {
+      if (!last) throw err;
+      return last.value;
     }
-    return token;
+    readAt = performance.now();
+    if (!last?.bytes.equals(bytes)) last = { bytes, value: parse(bytes) };
+    return last.value;
   };
 }
+
+const tokenFile = (path: string): (() => string) =>
+  fileContent(path, (bytes) => bytes.toString('utf8').trim());
 
 interface ExecResult {
   token?: string;

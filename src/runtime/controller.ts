@@ -4,8 +4,8 @@
 import { randomUUID } from 'node:crypto';
 import { realClock, type Clock } from './clock.ts';
 import type { EventHandlers, Informer } from './informer.ts';
-import { keyOf, parseKey, type KubeObject } from './kube.ts';
-import { reconcileLogger, silentLogger, type Logger } from './log.ts';
+import { keyOf, objectRef, parseKey, type KubeObject } from './kube.ts';
+import { silentLogger, type Logger } from './log.ts';
 import type { ReconcileResult, RuntimeMetrics } from './metrics.ts';
 import { defaultRateLimiter, type RateLimiterOptions } from './ratelimit.ts';
 import { parseApiVersion, type ObjectRef, type ResourceType } from './resources.ts';
@@ -115,7 +115,7 @@ export class Controller {
     const { owns = [], watches = [] } = this.#options;
     const primary = toSource(this.#options.primary);
     const sources = [
-      { source: primary, map: (obj: KubeObject) => refOf(obj) },
+      { source: primary, map: (obj: KubeObject) => (obj.metadata?.name ? [objectRef(obj)] : []) },
       ...owns.map((owned) => ({
         source: toSource(owned),
         map: (obj: KubeObject) => controllerOwner(obj, primary.resource),
@@ -181,7 +181,8 @@ export class Controller {
     const controller = this.name;
     const ref = parseKey(key);
     const reconcileID = randomUUID();
-    const log = reconcileLogger(this.#log, { controller, ...ref, reconcileID });
+    // #log carries the controller's name already.
+    const log = this.#log.child({ ...ref, reconcileID });
     metrics.activeWorkers.inc({ controller });
     const endTimer = metrics.reconcileTime.startTimer({ controller });
     let result: ReconcileResult;
@@ -217,12 +218,6 @@ export class Controller {
     }
     metrics.reconcileTotal.inc({ controller, result });
   }
-}
-
-function refOf(obj: KubeObject): ObjectRef[] {
-  const { name, namespace } = obj.metadata ?? {};
-  if (!name) return [];
-  return [namespace ? { name, namespace } : { name }];
 }
 
 /** The primary object named by `obj`'s controller owner reference, if it is of `primary`'s kind. */

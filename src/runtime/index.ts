@@ -50,7 +50,6 @@ export {
   type KubeObject,
   type ListOptions,
   type ListResult,
-  type OwnerReference,
   type WatchEvent,
   type WatchOptions,
 } from './kube.ts';

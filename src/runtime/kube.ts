@@ -39,15 +39,6 @@ export interface KubeObject {
   };
 }
 
-export interface OwnerReference {
-  apiVersion: string;
-  kind: string;
-  name: string;
-  uid: string;
-  controller?: boolean;
-  blockOwnerDeletion?: boolean;
-}
-
 export interface ListOptions {
   namespace?: string;
   labelSelector?: string;
@@ -144,10 +135,15 @@ export function keyOf(ref: ObjectRef): string {
   return ref.namespace ? `${ref.namespace}/${ref.name}` : ref.name;
 }
 
-export function objectKey(obj: KubeObject): string {
+/** The name and namespace of `obj`; throws when it has no name. */
+export function objectRef(obj: KubeObject): ObjectRef {
   const { name, namespace } = obj.metadata ?? {};
   if (!name) throw new Error(`${obj.kind ?? 'object'} has no metadata.name`);
-  return keyOf({ name, namespace });
+  return namespace ? { name, namespace } : { name };
+}
+
+export function objectKey(obj: KubeObject): string {
+  return keyOf(objectRef(obj));
 }
 
 export function parseKey(key: string): ObjectRef {
@@ -306,13 +302,7 @@ export class KubeClient {
     patch: unknown,
     options: { subresource?: string } = {},
   ): Promise<T> {
-    return this.transport.json<T>({
-      method: 'PATCH',
-      path: resourcePath(type, { ...ref, subresource: options.subresource }),
-      query: { fieldManager: this.fieldManager },
-      body: patch,
-      contentType: 'application/merge-patch+json',
-    });
+    return this.#patch<T>(type, ref, patch, 'application/merge-patch+json', options.subresource);
   }
 
   /**
@@ -326,13 +316,7 @@ export class KubeClient {
     ops: readonly { op: string; path: string; value?: unknown; from?: string }[],
     options: { subresource?: string } = {},
   ): Promise<T> {
-    return this.transport.json<T>({
-      method: 'PATCH',
-      path: resourcePath(type, { ...ref, subresource: options.subresource }),
-      query: { fieldManager: this.fieldManager },
-      body: ops,
-      contentType: 'application/json-patch+json',
-    });
+    return this.#patch<T>(type, ref, ops, 'application/json-patch+json', options.subresource);
   }
 
   /**
@@ -370,7 +354,7 @@ export class KubeClient {
     return this.transport.json<T>({
       ...call,
       method: 'PUT',
-      path: resourcePath(type, this.#ref(obj)),
+      path: resourcePath(type, objectRef(obj)),
       query: { fieldManager: this.fieldManager },
       body: obj,
     });
@@ -471,7 +455,7 @@ export class KubeClient {
     const { managedFields: _managedFields, ...metadata } = obj.metadata ?? {};
     return this.transport.json<T>({
       method: 'PATCH',
-      path: resourcePath(type, { ...this.#ref(obj), subresource }),
+      path: resourcePath(type, { ...objectRef(obj), subresource }),
       query: {
         fieldManager: options.fieldManager ?? this.fieldManager,
         force: options.force ?? true,
@@ -482,10 +466,20 @@ export class KubeClient {
     });
   }
 
-  #ref(obj: KubeObject): ObjectRef {
-    const { name, namespace } = obj.metadata ?? {};
-    if (!name) throw new Error(`${obj.kind ?? 'object'} has no metadata.name`);
-    return namespace ? { name, namespace } : { name };
+  #patch<T>(
+    type: ResourceType,
+    ref: ObjectRef,
+    body: unknown,
+    contentType: string,
+    subresource: string | undefined,
+  ): Promise<T> {
+    return this.transport.json<T>({
+      method: 'PATCH',
+      path: resourcePath(type, { ...ref, subresource }),
+      query: { fieldManager: this.fieldManager },
+      body,
+      contentType,
+    });
   }
 
   #typeOf(obj: KubeObject): Promise<ResourceType> {

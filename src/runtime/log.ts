@@ -29,11 +29,3 @@ export function createLogger(options: LoggerOptions = {}): Logger {
 
 /** A logger that writes nothing: the default of components a caller gives no logger. */
 export const silentLogger: Logger = pino({ level: 'silent' });
-
-/** The logger for one reconcile of one object. */
-export function reconcileLogger(
-  parent: Logger,
-  fields: { controller: string; namespace?: string; name: string; reconcileID: string },
-): Logger {
-  return parent.child(fields);
-}

@@ -5,6 +5,7 @@
 // at once, and closes its servers. Losing the lease ends start() with LeaderElectionLostError: the
 // process should exit and be restarted, as controller-runtime's does.
 import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { KubeConfig } from '@kubernetes/client-node';
 import {
   Controller,
@@ -14,7 +15,7 @@ import {
   type SourceLike,
 } from './controller.ts';
 import { Informer, type InformerOptions } from './informer.ts';
-import { loadConnection, type Connection } from './connection.ts';
+import { SERVICE_ACCOUNT, loadConnection, type Connection } from './connection.ts';
 import { KubeClient, type KubeObject } from './kube.ts';
 import { LeaderElector } from './leader.ts';
 import { createLogger, type Logger } from './log.ts';
@@ -27,8 +28,6 @@ import {
   type Handler,
   type RunningServer,
 } from './server.ts';
-
-const SERVICE_ACCOUNT_NAMESPACE = '/var/run/secrets/kubernetes.io/serviceaccount/namespace';
 
 export interface ListenAddress {
   port: number;
@@ -324,8 +323,8 @@ export class Manager {
 function ownNamespace(): string {
   const fromEnv = process.env.POD_NAMESPACE;
   if (fromEnv) return fromEnv;
-  if (existsSync(SERVICE_ACCOUNT_NAMESPACE))
-    return readFileSync(SERVICE_ACCOUNT_NAMESPACE, 'utf8').trim();
+  const file = join(SERVICE_ACCOUNT, 'namespace');
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
   throw new Error(
     'leader election needs a namespace for its Lease: set leaderElection.namespace or POD_NAMESPACE',
   );

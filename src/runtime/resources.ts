@@ -71,6 +71,20 @@ export const resources = {
     plural: 'customresourcedefinitions',
     namespaced: false,
   },
+  validatingWebhookConfigurations: {
+    group: 'admissionregistration.k8s.io',
+    version: 'v1',
+    kind: 'ValidatingWebhookConfiguration',
+    plural: 'validatingwebhookconfigurations',
+    namespaced: false,
+  },
+  mutatingWebhookConfigurations: {
+    group: 'admissionregistration.k8s.io',
+    version: 'v1',
+    kind: 'MutatingWebhookConfiguration',
+    plural: 'mutatingwebhookconfigurations',
+    namespaced: false,
+  },
 } as const satisfies Record<string, ResourceType>;
 
 /** A ResourceType from the shape src/api/resources.ts describes kinds with. */

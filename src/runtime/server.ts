@@ -3,6 +3,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
+import { errorMessage } from '../errors.ts';
 
 /** A named check: true when fine, else false or the reason it is not. */
 export type Check = () => boolean | string;
@@ -30,7 +31,7 @@ export function checksHandler(checks: Record<string, Check>): Handler {
       try {
         result = check();
       } catch (err) {
-        result = err instanceof Error ? err.message : String(err);
+        result = errorMessage(err);
       }
       if (result === true) return `[+]${name} ok`;
       ok = false;
@@ -69,9 +70,7 @@ export async function startServer(options: {
       .then(
         (r) => res.writeHead(r.status, { 'Content-Type': r.contentType }).end(r.body),
         (err: unknown) =>
-          res
-            .writeHead(500, { 'Content-Type': 'text/plain' })
-            .end(`${err instanceof Error ? err.message : String(err)}\n`),
+          res.writeHead(500, { 'Content-Type': 'text/plain' }).end(`${errorMessage(err)}\n`),
       );
   });
   // Probes must not hold the process open on shutdown.

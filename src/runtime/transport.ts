@@ -28,13 +28,16 @@ export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 export class KubeTransport {
   readonly connection: Connection;
   readonly timeoutMs: number;
+  #server: string;
   #agent: https.Agent | undefined;
+  /** The auth #agent was made with. */
+  #agentAuth: RequestAuth | undefined;
   #plainAgent = new http.Agent({ keepAlive: true });
-  #agentTls: (Buffer | string | undefined)[] = [];
 
   constructor(connection: Connection, options: { timeoutMs?: number } = {}) {
     this.connection = connection;
     this.timeoutMs = options.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+    this.#server = connection.server.replace(/\/+$/, '');
   }
 
   /** Sends a request and parses the JSON answer; non-2xx answers throw KubeApiError. */
@@ -69,7 +72,7 @@ export class KubeTransport {
   async #send(request: RequestOptions, signal: AbortSignal): Promise<http.IncomingMessage> {
     const what = describe(request);
     const auth = await this.connection.auth();
-    const url = new URL(this.connection.server.replace(/\/+$/, '') + request.path);
+    const url = new URL(this.#server + request.path);
     for (const [name, value] of Object.entries(request.query ?? {})) {
       if (value !== undefined) url.searchParams.set(name, String(value));
     }
@@ -100,11 +103,15 @@ export class KubeTransport {
 
   /** One keep-alive agent while the TLS material stays the same (new after a rotation). */
   #tlsAgent(auth: RequestAuth): https.Agent {
-    const tls = [auth.ca, auth.cert, auth.key];
-    const same = tls.every((v, i) => sameBytes(v, this.#agentTls[i]));
+    const last = this.#agentAuth;
+    const same =
+      last !== undefined &&
+      sameMaterial(auth.ca, last.ca) &&
+      sameMaterial(auth.cert, last.cert) &&
+      sameMaterial(auth.key, last.key);
     if (!this.#agent || !same) {
       this.#agent?.destroy();
-      this.#agentTls = tls;
+      this.#agentAuth = auth;
       this.#agent = new https.Agent({
         ca: auth.ca,
         cert: auth.cert,
@@ -119,9 +126,17 @@ export class KubeTransport {
   }
 }
 
-function sameBytes(a: Buffer | string | undefined, b: Buffer | string | undefined): boolean {
-  if (a === undefined || b === undefined) return a === b;
-  return Buffer.from(a).equals(Buffer.from(b));
+/**
+ * Identity first: connections hand out the same objects until the material rotates. Otherwise
+ * (client-node's KubeConfig decodes anew per call) Buffers are compared in place, uncopied.
+ */
+function sameMaterial(a: Buffer | string | undefined, b: Buffer | string | undefined): boolean {
+  if (a === b) return true;
+  // Strings equal in value are === already.
+  if (a === undefined || b === undefined || typeof a === 'string' || typeof b === 'string') {
+    return false;
+  }
+  return a.equals(b);
 }
 
 function describe(request: RequestOptions): string {

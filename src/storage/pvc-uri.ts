@@ -1,9 +1,9 @@
 // The `pvc://` storage URI grammar of OME:
 //   pvc://{claim}/{subPath}              (BaseModel: the claim is in the model's namespace)
 //   pvc://{namespace}:{claim}/{subPath}  (ClusterBaseModel: the claim's namespace is explicit)
-import { DNS_LABEL, DNS_SUBDOMAIN } from '../api/common.ts';
+import { DNS_LABEL, isDnsSubdomain } from '../api/common.ts';
 
-export const PVC_SCHEME = 'pvc://';
+const PVC_SCHEME = 'pvc://';
 const ERROR_PREFIX = 'invalid PVC storage URI format:';
 
 export interface PvcStorageUri {
@@ -53,7 +53,7 @@ export function parsePvcStorageUri(uri: string): ParseResult<PvcStorageUri> {
     claimName = authority;
   }
   if (claimName === '') return fail(`"${uri}" has an empty claim name after ":"`);
-  if (claimName.length > 253 || !DNS_SUBDOMAIN.test(claimName)) {
+  if (!isDnsSubdomain(claimName)) {
     return fail(
       `claim name "${claimName}" must be a DNS subdomain (lowercase letters, digits, "-" and ".")`,
     );

@@ -1,7 +1,7 @@
 // Admission of any nbv object: schema (types, enums, patterns, bounds, unknown fields), then
 // the rules of its kind, then defaulting. The webhook, `nbv validate`, `nbv run` and the
 // controllers all call this one function.
-import { DNS_SUBDOMAIN } from '../api/common.ts';
+import { isDnsSubdomain } from '../api/common.ts';
 import { mergeCredentialsIntoEnvFrom } from '../api/defaults.ts';
 import type {
   NotebookValidationJob,
@@ -104,7 +104,7 @@ function checkMetadata(raw: Record<string, unknown>, resource: ResourceDefinitio
       : [error(['metadata', 'name'], 'required field is missing')];
   }
   const problems: Problem[] = [];
-  if (name.length > 253 || !DNS_SUBDOMAIN.test(name)) {
+  if (!isDnsSubdomain(name)) {
     problems.push(
       error(
         ['metadata', 'name'],

@@ -1,5 +1,5 @@
 // ADR-053 admission rules for the user's volumes and volume mounts of a validation pod.
-import { DNS_SUBDOMAIN } from '../api/common.ts';
+import { isDnsSubdomain } from '../api/common.ts';
 import type { PodConfig, Volume } from '../api/notebookvalidationjob.ts';
 import { RESERVED_MOUNT_PATHS, RESERVED_VOLUME_NAMES } from '../builders/pod-layout.ts';
 import { checkSubPath } from '../storage/pvc-uri.ts';
@@ -21,7 +21,7 @@ function sourcesOf(volume: Volume): string[] {
 }
 
 function checkName(path: PathSegment[], name: string, what: string): Problem[] {
-  return DNS_SUBDOMAIN.test(name) && name.length <= 253
+  return isDnsSubdomain(name)
     ? []
     : [
         error(

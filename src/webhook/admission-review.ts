@@ -33,7 +33,8 @@ const MAX_WARNINGS = 20;
 // Warnings travel in their own list, so they need no marker of their own.
 const line = (p: Problem): string => formatProblem(p, false);
 
-function respond(
+/** The answer to `review`: its uid with `response`. */
+export function respond(
   review: AdmissionReview,
   response: Omit<AdmissionResponse, 'uid'>,
 ): AdmissionReview {

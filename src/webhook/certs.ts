@@ -5,6 +5,7 @@
 import { X509Certificate, createPrivateKey } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { errorMessage } from '../errors.ts';
 import type { Logger } from '../runtime/log.ts';
 import { silentLogger } from '../runtime/log.ts';
 
@@ -58,7 +59,7 @@ export function servingCertificateProblem(
     if (now > x509.validToDate) return `expired at ${x509.validToDate.toISOString()}`;
     return undefined;
   } catch (err) {
-    return err instanceof Error ? err.message : String(err);
+    return errorMessage(err);
   }
 }
 
@@ -121,16 +122,17 @@ export async function fromDirectory(
     return true;
   };
 
+  // One read at a time: a poll during a caller's reload() joins it.
   let reloading: Promise<boolean> | undefined;
-  const timer = setInterval(() => {
-    reloading ??= reload().finally(() => (reloading = undefined));
-  }, options.pollMs ?? 10_000);
+  const reloadOnce = (): Promise<boolean> =>
+    (reloading ??= reload().finally(() => (reloading = undefined)));
+  const timer = setInterval(() => void reloadOnce(), options.pollMs ?? 10_000);
   timer.unref();
 
   return {
     current: holder.current,
     subscribe: holder.subscribe,
-    reload: () => (reloading ??= reload().finally(() => (reloading = undefined))),
+    reload: reloadOnce,
     close: () => clearInterval(timer),
   };
 }

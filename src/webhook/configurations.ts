@@ -3,28 +3,15 @@
 // against a development cluster (register.ts), and the tests. Pure: no client, no I/O.
 import { RESOURCES } from '../api/resources.ts';
 import { MUTATING_WEBHOOK_NAME, VALIDATING_WEBHOOK_NAME } from '../install/rbac.ts';
-import type { ResourceType } from '../runtime/resources.ts';
+import { resources } from '../runtime/resources.ts';
 
 export const VALIDATE_PATH = '/validate';
 export const MUTATE_PATH = '/mutate';
-export const VALIDATING_WEBHOOK_ENTRY = 'validate.nbv.mlops.dev';
-export const MUTATING_WEBHOOK_ENTRY = 'mutate.nbv.mlops.dev';
+const VALIDATING_WEBHOOK_ENTRY = 'validate.nbv.mlops.dev';
+const MUTATING_WEBHOOK_ENTRY = 'mutate.nbv.mlops.dev';
 
-export const validatingWebhookConfigurations: ResourceType = {
-  group: 'admissionregistration.k8s.io',
-  version: 'v1',
-  kind: 'ValidatingWebhookConfiguration',
-  plural: 'validatingwebhookconfigurations',
-  namespaced: false,
-};
-
-export const mutatingWebhookConfigurations: ResourceType = {
-  group: 'admissionregistration.k8s.io',
-  version: 'v1',
-  kind: 'MutatingWebhookConfiguration',
-  plural: 'mutatingwebhookconfigurations',
-  namespaced: false,
-};
+// In the runtime's table of built-in kinds, so that applying a configuration needs no discovery.
+export const { validatingWebhookConfigurations, mutatingWebhookConfigurations } = resources;
 
 export interface LabelSelector {
   matchLabels?: Record<string, string>;

@@ -7,9 +7,10 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { errorMessage } from '../errors.ts';
 import type { Logger } from '../runtime/log.ts';
 import { silentLogger } from '../runtime/log.ts';
-import { mutateReview, validateReview, type AdmissionReview } from './admission-review.ts';
+import { mutateReview, respond, validateReview, type AdmissionReview } from './admission-review.ts';
 import type { CertSource, ServingCertificate } from './certs.ts';
 import { MUTATE_PATH, VALIDATE_PATH } from './configurations.ts';
 
@@ -17,7 +18,7 @@ import { MUTATE_PATH, VALIDATE_PATH } from './configurations.ts';
  * The apiserver takes requests up to 3 MiB, and an UPDATE's review carries the object twice
  * (object and oldObject): controller-runtime's limit, 7 MiB, covers that.
  */
-export const DEFAULT_MAX_BODY_BYTES = 7 * 1024 * 1024;
+const DEFAULT_MAX_BODY_BYTES = 7 * 1024 * 1024;
 
 export interface WebhookServerOptions {
   port: number;
@@ -105,7 +106,7 @@ export function parseReview(body: string): AdmissionReview | string {
   try {
     parsed = JSON.parse(body);
   } catch (err) {
-    return `request body is not JSON: ${err instanceof Error ? err.message : String(err)}`;
+    return `request body is not JSON: ${errorMessage(err)}`;
   }
   const review = parsed as Partial<AdmissionReview> | null;
   if (
@@ -182,16 +183,8 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
     } catch (err) {
       // A bug, not a verdict: deny with the reason rather than an opaque HTTP error.
       log.error({ err, webhook: path, uid: parsed.request?.uid }, 'admission review failed');
-      const message = `internal error: ${err instanceof Error ? err.message : String(err)}`;
-      answer = {
-        apiVersion: 'admission.k8s.io/v1',
-        kind: 'AdmissionReview',
-        response: {
-          uid: parsed.request?.uid ?? '',
-          allowed: false,
-          status: { code: 500, message },
-        },
-      };
+      const message = `internal error: ${errorMessage(err)}`;
+      answer = respond(parsed, { allowed: false, status: { code: 500, message } });
     }
     send(res, 200, JSON.stringify(answer), 'application/json');
     if (log.isLevelEnabled('debug')) {
@@ -221,14 +214,9 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
     const path = query < 0 ? url : url.slice(0, query);
     const review = REVIEWS[path];
     if (!review) {
-      if (path === '/healthz' && (req.method === 'GET' || req.method === 'HEAD')) {
-        send(res, 200, 'ok\n');
-      } else
-        send(
-          res,
-          path === '/healthz' ? 405 : 404,
-          path === '/healthz' ? 'GET only\n' : 'not found\n',
-        );
+      if (path !== '/healthz') send(res, 404, 'not found\n');
+      else if (req.method === 'GET' || req.method === 'HEAD') send(res, 200, 'ok\n');
+      else send(res, 405, 'GET only\n');
       return;
     }
     const started = performance.now();

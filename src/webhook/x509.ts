@@ -79,7 +79,7 @@ interface Extension {
 const signatureAlgorithm = sequence(objectIdentifier(OID.ecdsaWithSha256));
 
 /** PEM armour, 64 base64 characters a line (RFC 7468). */
-export function toPem(label: string, der: Uint8Array): string {
+function toPem(label: string, der: Uint8Array): string {
   const base64 = Buffer.from(der).toString('base64');
   const lines = base64.match(/.{1,64}/g) ?? [];
   return `-----BEGIN ${label}-----\n${lines.join('\n')}\n-----END ${label}-----\n`;

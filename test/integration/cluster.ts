@@ -5,8 +5,11 @@ import { dirname, join } from 'node:path';
 import {
   CoreV1Api,
   KubeConfig,
+  RbacAuthorizationV1Api,
   type V1Container,
+  type V1Pod,
   type V1PodSecurityContext,
+  type V1PolicyRule,
 } from '@kubernetes/client-node';
 import {
   COMPLETE_ANNOTATION,
@@ -31,12 +34,36 @@ export function kubeconfigPath(): string {
   return fromEnv('NBV_TEST_KUBECONFIG');
 }
 
-/** A client configuration for the control plane's admin user (group system:masters). */
-export function kubeConfig(): KubeConfig {
+export interface KubeConfigOptions {
+  /** Reach the apiserver at this URL instead (a proxy in front of it). */
+  server?: string;
+  /** Authenticate with this token instead of the admin's client certificate. */
+  user?: { name: string; token: string };
+}
+
+/**
+ * A client configuration for the control plane's admin user (group system:masters), or with
+ * `options` a copy that goes through another server URL or authenticates as another user.
+ */
+export function kubeConfig(options: KubeConfigOptions = {}): KubeConfig {
   const kc = new KubeConfig();
   kc.loadFromFile(kubeconfigPath());
-  return kc;
+  if (!options.server && !options.user) return kc;
+  const cluster = kc.getCurrentCluster();
+  const user = options.user ?? kc.getCurrentUser();
+  if (!cluster || !user) throw new Error('the admin kubeconfig has no current cluster or user');
+  const copy = new KubeConfig();
+  copy.loadFromOptions({
+    clusters: [{ ...cluster, server: options.server ?? cluster.server }],
+    users: [user],
+    contexts: [{ name: 'test', cluster: cluster.name, user: user.name }],
+    currentContext: 'test',
+  });
+  return copy;
 }
+
+let adminCore: CoreV1Api | undefined;
+const core = (): CoreV1Api => (adminCore ??= kubeConfig().makeApiClient(CoreV1Api));
 
 export class KubectlError extends Error {
   readonly code: number | null;
@@ -97,8 +124,7 @@ export async function waitFor<T>(
  */
 export async function freshNamespace(prefix: string): Promise<string> {
   const name = `${prefix}-${randomBytes(3).toString('hex')}`;
-  const core = kubeConfig().makeApiClient(CoreV1Api);
-  await core.createNamespace({
+  await core().createNamespace({
     body: {
       metadata: {
         name,
@@ -110,11 +136,46 @@ export async function freshNamespace(prefix: string): Promise<string> {
     },
   });
   await waitFor(
-    () => core.readNamespacedServiceAccount({ name: 'default', namespace: name }),
+    () => core().readNamespacedServiceAccount({ name: 'default', namespace: name }),
     30_000,
     `ServiceAccount ${name}/default`,
   );
   return name;
+}
+
+/** The pods of `namespace` that match `labelSelector`, as admin. */
+export async function listPods(namespace: string, labelSelector: string): Promise<V1Pod[]> {
+  return (await core().listNamespacedPod({ namespace, labelSelector })).items;
+}
+
+/** The names of the pods of `namespace` that match `labelSelector`, sorted. */
+export async function podNames(namespace: string, labelSelector: string): Promise<string[]> {
+  return (await listPods(namespace, labelSelector)).map((p) => p.metadata?.name ?? '').sort();
+}
+
+/** Creates ServiceAccount `name` in `namespace` and returns a token the apiserver issued for it. */
+export async function serviceAccountToken(namespace: string, name: string): Promise<string> {
+  await kubectl(['create', 'serviceaccount', name, '-n', namespace]);
+  return (await kubectl(['create', 'token', name, '-n', namespace])).trim();
+}
+
+/** Lets ServiceAccount `account` do what `rules` allow in its namespace: a Role and its binding. */
+export async function grant(
+  namespace: string,
+  account: string,
+  rules: V1PolicyRule[],
+): Promise<void> {
+  const rbac = kubeConfig().makeApiClient(RbacAuthorizationV1Api);
+  const name = `${account}-grant`;
+  await rbac.createNamespacedRole({ namespace, body: { metadata: { name }, rules } });
+  await rbac.createNamespacedRoleBinding({
+    namespace,
+    body: {
+      metadata: { name },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name },
+      subjects: [{ kind: 'ServiceAccount', name: account, namespace }],
+    },
+  });
 }
 
 /** Finishes a pod on the kwok node: each named container terminates with its exit code and message. */

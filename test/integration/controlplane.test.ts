@@ -10,14 +10,11 @@ import {
   AppsV1Api,
   BatchV1Api,
   CoreV1Api,
-  KubeConfig,
-  RbacAuthorizationV1Api,
   VersionApi,
   type V1Job,
   type V1Pod,
   type V1PodSpec,
 } from '@kubernetes/client-node';
-import { parseAllDocuments } from 'yaml';
 import { pinnedVersions } from '../../src/dev/controlplane/index.ts';
 import { toYaml } from '../../src/util/yaml.ts';
 import {
@@ -25,11 +22,15 @@ import {
   RESTRICTED_POD_SECURITY,
   completePod,
   freshNamespace,
+  grant,
   kubeConfig,
   kubectl,
+  listPods,
   restrictedContainer,
+  serviceAccountToken,
   waitFor,
 } from './cluster.ts';
+import { parseStream } from './install-streams.ts';
 
 const repo = resolve(import.meta.dirname, '../..');
 const samplesDir = resolve(repo, '../shared/reference/nvj-operator/samples');
@@ -64,27 +65,39 @@ function restrictedPod(name: string, spec: Partial<V1PodSpec> = {}): V1Pod {
   return { metadata: { name }, spec: restrictedSpec(spec) };
 }
 
-async function jobPod(namespace: string, job: string): Promise<V1Pod | undefined> {
-  const pods = await core.listNamespacedPod({
-    namespace,
-    labelSelector: `batch.kubernetes.io/job-name=${job}`,
-  });
-  return pods.items[0];
-}
+/** Reads the (first) pod of a Job. */
+const jobPod = (namespace: string, job: string) => async (): Promise<V1Pod | undefined> =>
+  (await listPods(namespace, `batch.kubernetes.io/job-name=${job}`))[0];
 
-type Manifest = { kind?: string; metadata?: { name?: string; namespace?: string } };
+/** Reads a pod by name. */
+const namedPod = (namespace: string, name: string) => (): Promise<V1Pod> =>
+  core.readNamespacedPod({ name, namespace });
+
+const inPhase = (phase: string) => (pod: V1Pod) => pod.status?.phase === phase;
+
+/** Waits until the pod `read` returns passes `test`, and returns it. */
+function podWhen(
+  read: () => Promise<V1Pod | undefined>,
+  test: (pod: V1Pod) => unknown,
+  what: string,
+): Promise<V1Pod> {
+  return waitFor(
+    async () => {
+      const pod = await read();
+      return pod && test(pod) ? pod : undefined;
+    },
+    30_000,
+    what,
+  );
+}
 
 /** The documents of a YAML file. */
-function documents(path: string): Manifest[] {
-  return parseAllDocuments(readFileSync(path, 'utf8'))
-    .map((doc) => doc.toJS() as Manifest | null)
-    .filter((doc) => doc !== null);
-}
+const documents = (path: string) => parseStream(readFileSync(path, 'utf8'));
 
 function crdNames(path: string): string[] {
   return documents(path)
     .filter((doc) => doc.kind === 'CustomResourceDefinition')
-    .map((doc) => doc.metadata?.name ?? '');
+    .map((doc) => doc.metadata.name);
 }
 
 function jobCondition(job: V1Job, type: string): boolean {
@@ -101,7 +114,7 @@ describe('local control plane', () => {
     assert.equal(`v${version.major}.${version.minor}.`, version.gitVersion.replace(/\d+$/, ''));
   });
 
-  it('establishes every generated CRD and accepts every NotebookValidationJob sample', async (t) => {
+  it('establishes every generated CRD; accepts every reference NotebookValidationJob sample and config/samples', async (t) => {
     const crdDir = join(repo, 'config/crd');
     const crds = (existsSync(crdDir) ? readdirSync(crdDir) : [])
       .filter((file) => /\.ya?ml$/.test(file))
@@ -156,6 +169,24 @@ describe('local control plane', () => {
       }
     }
     assert.ok(created > 0, `no NotebookValidationJob samples in ${samplesDir}`);
+
+    // nbv's own samples, every kind, as a reader applies them: the generated schemas accept them
+    // too, not only nbv's admission (`nbv validate` in test/unit/docs.test.ts).
+    const ownDir = join(repo, 'config/samples');
+    const own = readdirSync(ownDir)
+      .filter((f) => f.endsWith('.yaml'))
+      .flatMap((f) => documents(join(ownDir, f)));
+    const dryRun = await kubectl([
+      'create',
+      '--dry-run=server',
+      '--validate=strict',
+      '-n',
+      namespace,
+      '-f',
+      ownDir,
+    ]);
+    const accepted = dryRun.split('\n').filter((l) => l.endsWith('created (server dry run)'));
+    assert.equal(accepted.length, own.length, dryRun);
   });
 
   it('binds a PVC to a pre-created PV (static binding)', async () => {
@@ -216,12 +247,9 @@ describe('local control plane', () => {
         spec: { backoffLimit: 0, template: { spec: restrictedSpec() } },
       },
     });
-    const running = await waitFor(
-      async () => {
-        const pod = await jobPod(namespace, 'inspect');
-        return pod?.status?.phase === 'Running' ? pod : undefined;
-      },
-      30_000,
+    const running = await podWhen(
+      jobPod(namespace, 'inspect'),
+      inPhase('Running'),
       'Job pod Running',
     );
     assert.equal(running.spec?.nodeName, KWOK_NODE_NAME, 'bound by the scheduler to the kwok node');
@@ -231,14 +259,7 @@ describe('local control plane', () => {
     await completePod(namespace, running.metadata!.name!, {
       main: { exitCode: 0, message: summary },
     });
-    const done = await waitFor(
-      async () => {
-        const pod = await jobPod(namespace, 'inspect');
-        return pod?.status?.phase === 'Succeeded' ? pod : undefined;
-      },
-      30_000,
-      'pod Succeeded',
-    );
+    const done = await podWhen(jobPod(namespace, 'inspect'), inPhase('Succeeded'), 'pod Succeeded');
     const terminated = done.status?.containerStatuses?.[0]?.state?.terminated;
     assert.equal(terminated?.exitCode, 0);
     assert.equal(terminated?.message, summary);
@@ -267,12 +288,9 @@ describe('local control plane', () => {
         },
       },
     });
-    const initializing = await waitFor(
-      async () => {
-        const pod = await jobPod(namespace, 'validate');
-        return pod?.status?.initContainerStatuses?.[0]?.state?.running ? pod : undefined;
-      },
-      30_000,
+    const initializing = await podWhen(
+      jobPod(namespace, 'validate'),
+      (pod) => pod.status?.initContainerStatuses?.[0]?.state?.running,
       'init container running',
     );
     assert.equal(initializing.status?.phase, 'Pending');
@@ -285,14 +303,7 @@ describe('local control plane', () => {
       'git-clone': { exitCode: 0 },
       report: { exitCode: 3, message: 'cell 2 raised ZeroDivisionError' },
     });
-    const failed = await waitFor(
-      async () => {
-        const pod = await jobPod(namespace, 'validate');
-        return pod?.status?.phase === 'Failed' ? pod : undefined;
-      },
-      30_000,
-      'pod Failed',
-    );
+    const failed = await podWhen(jobPod(namespace, 'validate'), inPhase('Failed'), 'pod Failed');
     const clone = failed.status?.initContainerStatuses?.[0]?.state?.terminated;
     assert.equal(clone?.exitCode, 0);
     assert.equal(clone?.reason, 'Completed');
@@ -315,22 +326,12 @@ describe('local control plane', () => {
       containers: [restrictedContainer('report')],
     });
     await core.createNamespacedPod({ namespace, body: pod });
-    await waitFor(
-      async () => (await core.readNamespacedPod({ name: 'clone-fails', namespace })).status?.podIP,
-      30_000,
-      'pod started',
-    );
+    const read = namedPod(namespace, 'clone-fails');
+    await podWhen(read, (p) => p.status?.podIP, 'pod started');
     await completePod(namespace, 'clone-fails', {
       'git-clone': { exitCode: 128, message: 'fatal: repository not found' },
     });
-    const failed = await waitFor(
-      async () => {
-        const current = await core.readNamespacedPod({ name: 'clone-fails', namespace });
-        return current.status?.phase === 'Failed' ? current : undefined;
-      },
-      30_000,
-      'pod Failed',
-    );
+    const failed = await podWhen(read, inPhase('Failed'), 'pod Failed');
     const [clone, execute] = failed.status?.initContainerStatuses ?? [];
     assert.equal(clone?.state?.terminated?.exitCode, 128);
     assert.equal(clone?.state?.terminated?.message, 'fatal: repository not found');
@@ -341,7 +342,8 @@ describe('local control plane', () => {
   it('rolls out a Deployment whose pods become Ready on the kwok node', async () => {
     const namespace = await freshNamespace('deploy');
     const labels = { app: 'serving' };
-    await kc.makeApiClient(AppsV1Api).createNamespacedDeployment({
+    const apps = kc.makeApiClient(AppsV1Api);
+    await apps.createNamespacedDeployment({
       namespace,
       body: {
         metadata: { name: 'serving' },
@@ -353,12 +355,9 @@ describe('local control plane', () => {
       },
     });
     await waitFor(
-      async () => {
-        const deployment = await kc
-          .makeApiClient(AppsV1Api)
-          .readNamespacedDeployment({ name: 'serving', namespace });
-        return deployment.status?.availableReplicas === 2;
-      },
+      async () =>
+        (await apps.readNamespacedDeployment({ name: 'serving', namespace })).status
+          ?.availableReplicas === 2,
       30_000,
       'two available replicas',
     );
@@ -370,16 +369,9 @@ describe('local control plane', () => {
       namespace,
       body: restrictedPod('slow', { activeDeadlineSeconds: 2 }),
     });
-    const read = (): Promise<V1Pod> => core.readNamespacedPod({ name: 'slow', namespace });
-    await waitFor(async () => (await read()).status?.phase === 'Running', 30_000, 'pod Running');
-    const failed = await waitFor(
-      async () => {
-        const pod = await read();
-        return pod.status?.phase === 'Failed' ? pod : undefined;
-      },
-      30_000,
-      'pod Failed',
-    );
+    const read = namedPod(namespace, 'slow');
+    await podWhen(read, inPhase('Running'), 'pod Running');
+    const failed = await podWhen(read, inPhase('Failed'), 'pod Failed');
     assert.equal(failed.status?.reason, 'DeadlineExceeded');
     const terminated = failed.status?.containerStatuses?.[0]?.state?.terminated;
     assert.equal(terminated?.exitCode, 137);
@@ -410,13 +402,7 @@ describe('local control plane', () => {
     const pod = restrictedPod('child-pod');
     pod.metadata!.ownerReferences = ownerReferences;
     await core.createNamespacedPod({ namespace, body: pod });
-    await waitFor(
-      async () =>
-        (await core.readNamespacedPod({ name: 'child-pod', namespace })).status?.phase ===
-        'Running',
-      30_000,
-      'child pod Running',
-    );
+    await podWhen(namedPod(namespace, 'child-pod'), inPhase('Running'), 'child pod Running');
 
     await core.deleteNamespacedConfigMap({
       name: 'owner',
@@ -458,21 +444,8 @@ describe('local control plane', () => {
 
   it('enforces RBAC for a ServiceAccount token', async () => {
     const namespace = await freshNamespace('rbac');
-    await core.createNamespacedServiceAccount({
-      namespace,
-      body: { metadata: { name: 'reader' } },
-    });
-    const token = (await kubectl(['create', 'token', 'reader', '-n', namespace])).trim();
-    const cluster = kc.getCurrentCluster();
-    assert.ok(cluster);
-    const asReader = new KubeConfig();
-    asReader.loadFromOptions({
-      clusters: [cluster],
-      users: [{ name: 'reader', token }],
-      contexts: [{ name: 'reader', cluster: cluster.name, user: 'reader' }],
-      currentContext: 'reader',
-    });
-    const readerCore = asReader.makeApiClient(CoreV1Api);
+    const token = await serviceAccountToken(namespace, 'reader');
+    const readerCore = kubeConfig({ user: { name: 'reader', token } }).makeApiClient(CoreV1Api);
     const list = (ns: string): Promise<number> =>
       readerCore.listNamespacedPod({ namespace: ns }).then(
         () => 200,
@@ -480,22 +453,7 @@ describe('local control plane', () => {
       );
     assert.equal(await list(namespace), 403, 'a ServiceAccount without a Role must be denied');
 
-    const rbac = kc.makeApiClient(RbacAuthorizationV1Api);
-    await rbac.createNamespacedRole({
-      namespace,
-      body: {
-        metadata: { name: 'pod-reader' },
-        rules: [{ apiGroups: [''], resources: ['pods'], verbs: ['list'] }],
-      },
-    });
-    await rbac.createNamespacedRoleBinding({
-      namespace,
-      body: {
-        metadata: { name: 'reader-reads-pods' },
-        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'pod-reader' },
-        subjects: [{ kind: 'ServiceAccount', name: 'reader', namespace }],
-      },
-    });
+    await grant(namespace, 'reader', [{ apiGroups: [''], resources: ['pods'], verbs: ['list'] }]);
     // The token authenticates: with a RoleBinding the same request is allowed, here only.
     await waitFor(
       async () => (await list(namespace)) === 200,

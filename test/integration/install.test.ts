@@ -25,7 +25,7 @@ import {
   type ManifestObject,
 } from '../../src/install/manifests.ts';
 import { CLUSTER_RULES, NAMESPACE_RULES } from '../../src/install/rbac.ts';
-import { KubectlError, kubectl, waitFor } from './cluster.ts';
+import { KubectlError, kubectl, listPods, waitFor } from './cluster.ts';
 import {
   assertSameObjects,
   helmTemplate,
@@ -139,9 +139,12 @@ const apply = (objects: ManifestObject[], dryRun = false) =>
     toStream(objects),
   );
 
+let namespaceApplied: Promise<string> | undefined;
+
 /** The operator's namespace, as the install creates it (restricted Pod Security enforced). */
 async function ensureNamespace(): Promise<void> {
-  await apply(installManifests().filter((o) => o.kind === 'Namespace'));
+  // Once per file: nothing here deletes it.
+  await (namespaceApplied ??= apply(installManifests().filter((o) => o.kind === 'Namespace')));
 }
 
 /** Server-side dry run of the whole stream, then the real apply of all but the webhooks. */
@@ -156,12 +159,9 @@ async function operatorPodsRunning(replicas: number): Promise<void> {
     .map(([k, v]) => `${k}=${v}`)
     .join(',');
   await waitFor(
-    async () => {
-      const list = JSON.parse(
-        await kubectl(['get', 'pods', '-n', NS, '-l', selector, '-o', 'json']),
-      ) as { items: { status?: { phase?: string } }[] };
-      return list.items.filter((p) => p.status?.phase === 'Running').length === replicas;
-    },
+    async () =>
+      (await listPods(NS, selector)).filter((p) => p.status?.phase === 'Running').length ===
+      replicas,
     60_000,
     `${replicas} operator pods Running in ${NS}`,
   );
@@ -189,6 +189,7 @@ before(async () => {
 
 after(async () => {
   // Only what no other test uses; the namespace, ServiceAccount, RBAC and CRDs are shared.
+  // One kubectl: it carries on past an object that fails (-n is ignored for the CRDs).
   await kubectl([
     'delete',
     '--ignore-not-found',
@@ -196,21 +197,9 @@ after(async () => {
     '-n',
     NS,
     'deployment/nbv-operator',
-  ]).catch(() => {});
-  await kubectl([
-    'delete',
-    '--ignore-not-found',
-    '--wait=false',
-    '-n',
-    NS,
     'poddisruptionbudget/nbv-operator',
     'service/nbv-webhook',
     'service/nbv-metrics',
-  ]).catch(() => {});
-  await kubectl([
-    'delete',
-    '--ignore-not-found',
-    '--wait=false',
     ...STAND_IN_CRDS.map((c) => `crd/${c.metadata.name}`),
   ]).catch(() => {});
 });

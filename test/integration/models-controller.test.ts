@@ -24,10 +24,11 @@ import {
   getDeployment,
   getJob,
   getModel,
-  getService,
   inspectTermination,
+  metadataJobOf,
   types,
   waitForModel,
+  waitForService,
   writeTinyModel,
 } from './models-env.ts';
 import { applyCrds, startOperator, type OperatorProcess } from './operator.ts';
@@ -61,15 +62,7 @@ async function extract(
   jobNamespace: string,
   termination = inspected,
 ): Promise<string> {
-  const importing = await waitForModel(
-    kind,
-    name,
-    namespace,
-    (m) => m.status?.state === 'Importing' && Boolean(m.status.metadataJobName),
-    `${name} Importing`,
-    logs,
-  );
-  const job = importing.status?.metadataJobName ?? '';
+  const job = await metadataJobOf(kind, name, namespace, logs);
   await finishMetadataJob(jobNamespace, job, termination);
   return job;
 }
@@ -246,15 +239,7 @@ describe('BaseModel controller', () => {
 
   it('deletes the metadata Job before the model goes (finalizer)', async () => {
     await admin.create(baseModel('doomed', 'pvc://models/doomed'));
-    const importing = await waitForModel(
-      'BaseModel',
-      'doomed',
-      ns,
-      (m) => Boolean(m.status?.metadataJobName),
-      'doomed Importing',
-      logs,
-    );
-    const jobName = importing.status?.metadataJobName ?? '';
+    const jobName = await metadataJobOf('BaseModel', 'doomed', ns, logs);
     await waitFor(() => getJob(ns, jobName), 10_000, 'the Job');
     await admin.delete(types.BaseModel, { name: 'doomed', namespace: ns });
     await waitFor(async () => !(await getModel('BaseModel', 'doomed', ns)), 30_000, 'doomed gone');
@@ -332,13 +317,13 @@ describe('InferenceService controller', () => {
 
   it('serves a Ready BaseModel from its claim, read-only, with URL and readiness', async () => {
     await admin.create(service(ns, 'tiny', { name: 'tiny' }));
-    const ready = await waitFor(
-      async () => {
-        const s = await getService(ns, 'tiny');
-        return condition(s ?? {}, 'Ready')?.status === 'True' ? s : undefined;
-      },
+    const ready = await waitForService(
+      ns,
+      'tiny',
+      (s) => condition(s, 'Ready')?.status === 'True',
+      'InferenceService tiny Ready',
+      logs,
       60_000,
-      `InferenceService tiny Ready\n${logs()}`,
     );
     assert.equal(ready.status?.url, `http://tiny.${ns}.svc.cluster.local:8000`);
     assert.equal(ready.status?.runtime, 'tiny-runtime');
@@ -380,13 +365,12 @@ describe('InferenceService controller', () => {
 
   it('waits for a model that is not Ready, naming why', async () => {
     await admin.create(service(ns, 'early', { name: 'waiting' }));
-    const waiting = await waitFor(
-      async () => {
-        const s = await getService(ns, 'early');
-        return condition(s ?? {}, 'ModelReady')?.reason === 'ModelNotReady' ? s : undefined;
-      },
-      30_000,
-      `early waits for its model\n${logs()}`,
+    const waiting = await waitForService(
+      ns,
+      'early',
+      (s) => condition(s, 'ModelReady')?.reason === 'ModelNotReady',
+      'early waits for its model',
+      logs,
     );
     assert.match(condition(waiting, 'Ready')?.message ?? '', /In_Transit \(PVCNotBound/);
     assert.equal(await getDeployment(ns, 'early-engine'), undefined);
@@ -395,13 +379,12 @@ describe('InferenceService controller', () => {
   it('refuses a ClusterBaseModel whose claim is in another namespace', async () => {
     const name = `shared-${ns}`;
     await admin.create(service(other, 'elsewhere', { name, kind: 'ClusterBaseModel' }));
-    const refused = await waitFor(
-      async () => {
-        const s = await getService(other, 'elsewhere');
-        return condition(s ?? {}, 'ModelReady')?.status === 'False' ? s : undefined;
-      },
-      30_000,
-      `elsewhere refused\n${logs()}`,
+    const refused = await waitForService(
+      other,
+      'elsewhere',
+      (s) => condition(s, 'ModelReady')?.status === 'False',
+      'elsewhere refused',
+      logs,
     );
     const model = condition(refused, 'ModelReady');
     assert.equal(model?.reason, 'ModelClaimInOtherNamespace');

@@ -137,21 +137,19 @@ export function getModel(
   return admin.get<AnyBaseModel>(types[kind], name, namespace);
 }
 
-/** Waits until the model satisfies `test`; the message carries its last status. */
-export async function waitForModel(
-  kind: 'BaseModel' | 'ClusterBaseModel',
-  name: string,
-  namespace: string | undefined,
-  test: (m: AnyBaseModel) => boolean,
+/** Waits until `read()` gives an object that satisfies `test`; the message has its last status. */
+async function waitForObject<T extends { status?: unknown }>(
+  read: () => Promise<T | undefined>,
+  test: (o: T) => boolean,
   what: string,
-  describe: () => string = () => '',
-  timeoutMs = 60_000,
-): Promise<AnyBaseModel> {
-  let last: AnyBaseModel | undefined;
+  describe: () => string,
+  timeoutMs: number,
+): Promise<T> {
+  let last: T | undefined;
   try {
     return await waitFor(
       async () => {
-        last = await getModel(kind, name, namespace);
+        last = await read();
         return last && test(last) ? last : undefined;
       },
       timeoutMs,
@@ -163,6 +161,38 @@ export async function waitForModel(
       { cause: err },
     );
   }
+}
+
+/** Waits until the model satisfies `test`; the message carries its last status. */
+export function waitForModel(
+  kind: 'BaseModel' | 'ClusterBaseModel',
+  name: string,
+  namespace: string | undefined,
+  test: (m: AnyBaseModel) => boolean,
+  what: string,
+  describe: () => string = () => '',
+  timeoutMs = 60_000,
+): Promise<AnyBaseModel> {
+  const read = () => getModel(kind, name, namespace);
+  return waitForObject(read, test, what, describe, timeoutMs);
+}
+
+/** Waits until the model is Importing with its metadata Job named, and returns the Job's name. */
+export async function metadataJobOf(
+  kind: 'BaseModel' | 'ClusterBaseModel',
+  name: string,
+  namespace: string | undefined,
+  describe: () => string = () => '',
+): Promise<string> {
+  const importing = await waitForModel(
+    kind,
+    name,
+    namespace,
+    (m) => m.status?.state === 'Importing' && Boolean(m.status.metadataJobName),
+    `${name} Importing`,
+    describe,
+  );
+  return importing.status?.metadataJobName ?? '';
 }
 
 export function condition(obj: { status?: { conditions?: { type: string }[] } }, type: string) {
@@ -197,6 +227,19 @@ export async function finishMetadataJob(
 
 export function getService(namespace: string, name: string): Promise<InferenceService | undefined> {
   return admin.get<InferenceService>(types.InferenceService, name, namespace);
+}
+
+/** Waits until the InferenceService satisfies `test`; the message carries its last status. */
+export function waitForService(
+  namespace: string,
+  name: string,
+  test: (s: InferenceService) => boolean,
+  what: string,
+  describe: () => string = () => '',
+  timeoutMs = 30_000,
+): Promise<InferenceService> {
+  const read = () => getService(namespace, name);
+  return waitForObject(read, test, what, describe, timeoutMs);
 }
 
 export function getDeployment(namespace: string, name: string): Promise<V1Deployment | undefined> {

@@ -21,6 +21,7 @@ import {
   finishMetadataJob,
   getJob,
   inspectTermination,
+  metadataJobOf,
   waitForModel,
 } from './models-env.ts';
 import { applyCrds, startOperator, type OperatorProcess } from './operator.ts';
@@ -64,15 +65,8 @@ describe('training notebook to BaseModel', () => {
       metadata: { name: 'char-bigram', namespace: ns },
       spec: { storage: { storageUri: 'pvc://trained-models/char-bigram' }, vendor: 'nbv-samples' },
     } as AnyBaseModel);
-    const importing = await waitForModel(
-      'BaseModel',
-      'char-bigram',
-      ns,
-      (m) => Boolean(m.status?.metadataJobName),
-      'char-bigram Importing',
-      () => operator.describe(),
-    );
-    const jobName = importing.status?.metadataJobName ?? '';
+    const describe = () => operator.describe();
+    const jobName = await metadataJobOf('BaseModel', 'char-bigram', ns, describe);
     const job = await getJob(ns, jobName);
     const pod = job?.spec?.template.spec;
     assert.equal(pod?.volumes?.[0]?.persistentVolumeClaim?.claimName, 'trained-models');
@@ -85,7 +79,7 @@ describe('training notebook to BaseModel', () => {
       ns,
       (m) => m.status?.state === 'Ready',
       'char-bigram Ready',
-      () => operator.describe(),
+      describe,
     );
     const m = inspected.metadata;
     assert.equal(ready.spec.modelType, 'llama');

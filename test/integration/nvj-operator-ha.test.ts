@@ -6,8 +6,8 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import type { NotebookValidationJob } from '../../src/api/notebookvalidationjob.ts';
 import { notebookValidationJobs } from '../../src/controllers/notebookvalidationjob/controller.ts';
-import { KubeClient, type WatchEvent } from '../../src/runtime/index.ts';
-import { completePod, freshNamespace, kubeConfig, kubectl, waitFor } from './cluster.ts';
+import { KubeClient, resources, type Lease, type WatchEvent } from '../../src/runtime/index.ts';
+import { completePod, freshNamespace, kubeConfig, podNames, waitFor } from './cluster.ts';
 import {
   OPERATOR_NAMESPACE,
   apiserverUrl,
@@ -31,9 +31,11 @@ const SUMMARY = JSON.stringify({
     results: [{ cellIndex: 0, status: 'Success' }],
   },
 });
+const client = new KubeClient(kubeConfig());
 const running: OperatorProcess[] = [];
 after(async () => {
   await Promise.all(running.map((o) => o.stop('SIGKILL')));
+  client.close();
 });
 
 async function operator(namespace: string, name: string, args: string[] = [], server?: string) {
@@ -47,37 +49,24 @@ async function operator(namespace: string, name: string, args: string[] = [], se
   return op;
 }
 
-function createJob(namespace: string, name: string): Promise<string> {
-  return kubectl(
-    ['create', '-f', '-'],
-    JSON.stringify({
-      apiVersion: 'mlops.mlops.dev/v1alpha1',
-      kind: 'NotebookValidationJob',
-      metadata: { name, namespace },
-      spec: {
-        notebook: { git: { url: 'https://git.example.com/a.git', ref: 'main' }, path: 'nb.ipynb' },
-        podConfig: { containerImage: 'quay.io/jupyter/minimal-notebook:2025-01-01' },
-      },
-    }),
-  );
+function createJob(namespace: string, name: string): Promise<unknown> {
+  return client.create({
+    apiVersion: 'mlops.mlops.dev/v1alpha1',
+    kind: 'NotebookValidationJob',
+    metadata: { name, namespace },
+    spec: {
+      notebook: { git: { url: 'https://git.example.com/a.git', ref: 'main' }, path: 'nb.ipynb' },
+      podConfig: { containerImage: 'quay.io/jupyter/minimal-notebook:2025-01-01' },
+    },
+  });
 }
 
-async function pods(namespace: string): Promise<string[]> {
-  const out = await kubectl([
-    'get',
-    'pods',
-    '-n',
-    namespace,
-    '-l',
-    'app.kubernetes.io/component=validation',
-    '-o',
-    'name',
-  ]);
-  return out
-    .split('\n')
-    .filter(Boolean)
-    .map((p) => p.replace('pod/', ''))
-    .sort();
+const pods = (namespace: string): Promise<string[]> =>
+  podNames(namespace, 'app.kubernetes.io/component=validation');
+
+async function phases(namespace: string): Promise<(string | undefined)[]> {
+  const list = await client.list<NotebookValidationJob>(notebookValidationJobs, { namespace });
+  return list.items.map((j) => j.status?.phase);
 }
 
 function podExists(namespace: string, name: string): Promise<boolean> {
@@ -94,7 +83,6 @@ function recordPhases(namespace: string): {
   stop: () => void;
   failure: () => unknown;
 } {
-  const client = new KubeClient(kubeConfig());
   const phases = new Map<string, string[]>();
   const controller = new AbortController();
   let failure: unknown;
@@ -119,10 +107,7 @@ function recordPhases(namespace: string): {
   return {
     phases,
     failure: () => failure,
-    stop: () => {
-      controller.abort();
-      client.close();
-    },
+    stop: () => controller.abort(),
   };
 }
 
@@ -131,7 +116,7 @@ describe('operator restarts and leader election', () => {
     await applyCrds();
     const namespace = await freshNamespace('nvj-kill');
     // Fresh CRDs answer 429 while their storage initializes.
-    await waitFor(() => kubectl(['get', 'notebookvalidationjobs', '-n', namespace]), 30_000);
+    await waitFor(() => phases(namespace), 30_000, 'NotebookValidationJobs served');
     const recorder = recordPhases(namespace);
     const first = await operator(namespace, 'first');
     const names = Array.from({ length: 6 }, (_, i) => `job-${i}`);
@@ -156,12 +141,7 @@ describe('operator restarts and leader election', () => {
     }
     const all = [...names, 'late-0', 'late-1'];
     await waitFor(
-      async () => {
-        const list = JSON.parse(
-          await kubectl(['get', 'notebookvalidationjobs', '-n', namespace, '-o', 'json']),
-        ) as { items: NotebookValidationJob[] };
-        return list.items.filter((j) => j.status?.phase === 'Succeeded').length === all.length;
-      },
+      async () => (await phases(namespace)).filter((p) => p === 'Succeeded').length === all.length,
       60_000,
       `every job Succeeded; log:\n${second.describe()}`,
     );
@@ -212,17 +192,7 @@ describe('operator restarts and leader election', () => {
     await waitFor(() => podExists(namespace, 'during-outage-validation-1'), 60_000, 'new pod');
     await finish(namespace, 'during-outage-validation-1');
     await waitFor(
-      async () => {
-        const out = await kubectl([
-          'get',
-          'notebookvalidationjobs',
-          '-n',
-          namespace,
-          '-o',
-          'jsonpath={.items[*].status.phase}',
-        ]);
-        return out.trim() === 'Succeeded Succeeded';
-      },
+      async () => (await phases(namespace)).join(' ') === 'Succeeded Succeeded',
       60_000,
       `both jobs Succeeded; log:\n${op.describe()}`,
     );
@@ -249,17 +219,8 @@ describe('operator restarts and leader election', () => {
       operator(namespace, 'replica-b', election),
     ]);
     const holder = async () =>
-      (
-        await kubectl([
-          'get',
-          'lease',
-          '-n',
-          OPERATOR_NAMESPACE,
-          'nbv-operator',
-          '-o',
-          'jsonpath={.spec.holderIdentity}',
-        ])
-      ).trim();
+      (await client.get<Lease>(resources.leases, 'nbv-operator', OPERATOR_NAMESPACE))?.spec
+        ?.holderIdentity ?? '';
     const leaderName = await waitFor(
       async () => {
         const h = await holder();

@@ -8,7 +8,7 @@ import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { parseAllDocuments, stringify } from 'yaml';
+import { stringify } from 'yaml';
 import type {
   NotebookValidationJob,
   NotebookValidationJobStatus,
@@ -16,10 +16,22 @@ import type {
 import type { GitServer } from '../../src/local/git-http-server.ts';
 import { nbv, sampleManifest, samplesServer } from '../notebook/helpers.ts';
 import type { KubectlError } from './cluster.ts';
-import { completePod, freshNamespace, kubeconfigPath, kubectl, waitFor } from './cluster.ts';
+import { notebookValidationJobs } from '../../src/controllers/notebookvalidationjob/controller.ts';
+import { KubeClient } from '../../src/runtime/index.ts';
+import {
+  completePod,
+  freshNamespace,
+  kubeConfig,
+  kubeconfigPath,
+  kubectl,
+  listPods,
+  podNames,
+  waitFor,
+} from './cluster.ts';
+import { REPO, parseStream } from './install-streams.ts';
 import { WEBHOOK_LABEL, applyCrds, startOperator, type OperatorProcess } from './operator.ts';
 
-const REPO = join(import.meta.dirname, '..', '..');
+const admin = new KubeClient(kubeConfig());
 let namespace: string;
 let operator: OperatorProcess;
 let server: GitServer;
@@ -55,9 +67,9 @@ async function create(obj: unknown): Promise<string> {
 }
 
 async function getJob(name: string): Promise<NotebookValidationJob> {
-  return JSON.parse(
-    await kubectl(['get', '-n', namespace, 'notebookvalidationjob', name, '-o', 'json']),
-  ) as NotebookValidationJob;
+  const found = await admin.get<NotebookValidationJob>(notebookValidationJobs, name, namespace);
+  assert.ok(found, `notebookvalidationjob ${namespace}/${name}`);
+  return found;
 }
 
 async function waitForPhase(
@@ -75,25 +87,50 @@ async function waitForPhase(
   );
 }
 
-async function podNames(jobName: string): Promise<string[]> {
-  const out = await kubectl([
-    'get',
-    'pods',
-    '-n',
-    namespace,
-    '-l',
-    `mlops.dev/notebookvalidationjob=${jobName}`,
-    '-o',
-    'name',
-  ]);
-  return out.split('\n').filter(Boolean).sort();
+function jobPods(jobName: string): Promise<string[]> {
+  return podNames(namespace, `mlops.dev/notebookvalidationjob=${jobName}`);
 }
 
-async function waitForPod(podName: string): Promise<void> {
+async function waitForPod(podName: string, timeoutMs = 30_000): Promise<void> {
+  const jobName = podName.replace(/-validation-\d+$/, '');
   await waitFor(
-    () => kubectl(['get', 'pod', '-n', namespace, podName, '-o', 'name']),
-    30_000,
+    async () => (await jobPods(jobName)).includes(podName),
+    timeoutMs,
     `pod ${podName}; operator log:\n${operator.describe()}`,
+  );
+}
+
+/** The job once it has scheduled a retry. */
+function waitForRetry(name: string): Promise<NotebookValidationJob> {
+  return waitFor(
+    async () => {
+      const j = await getJob(name);
+      return (j.status?.retryCount ?? 0) >= 1 ? j : undefined;
+    },
+    30_000,
+    `retry of ${name}; log:\n${operator.describe()}`,
+  );
+}
+
+/** The events.k8s.io Events about job `name` with `reason`, once there is one. */
+function eventsAbout(name: string, reason: string): Promise<{ type: string; note: string }[]> {
+  return waitFor(
+    async () => {
+      const out = await kubectl([
+        'get',
+        'events.events.k8s.io',
+        '-n',
+        namespace,
+        '--field-selector',
+        `regarding.name=${name},reason=${reason}`,
+        '-o',
+        'json',
+      ]);
+      const items = (JSON.parse(out) as { items: { type: string; note: string }[] }).items;
+      return items.length > 0 ? items : undefined;
+    },
+    10_000,
+    `${reason} event about ${name}`,
   );
 }
 
@@ -117,26 +154,12 @@ before(async () => {
   namespace = await freshNamespace('nvj');
   await kubectl(['label', 'namespace', namespace, `${WEBHOOK_LABEL}=true`]);
   operator = await startOperator({ args: ['--workers', '4', '--namespace', namespace] });
-  // The operator fills in the caBundle; until then the apiserver cannot call the webhook.
-  await waitFor(
-    async () =>
-      (
-        await kubectl([
-          'get',
-          'validatingwebhookconfiguration',
-          'nbv-validating-webhook',
-          '-o',
-          'jsonpath={.webhooks[0].clientConfig.caBundle}',
-        ])
-      ).length > 0,
-    30_000,
-    'caBundle set by the operator',
-  );
 });
 
 after(async () => {
   await operator?.stop();
   server?.close();
+  admin.close();
 });
 
 describe('admission webhook (called by the apiserver)', () => {
@@ -307,7 +330,7 @@ describe('validation runs', () => {
     assert.equal(condition(done, 'Ready')?.status, 'False');
     assert.equal(done.status?.retryCount ?? 0, 0);
     await new Promise((resolve) => setTimeout(resolve, 1500));
-    assert.deepEqual(await podNames('fails'), ['pod/fails-validation-1'], 'no second attempt');
+    assert.deepEqual(await jobPods('fails'), ['fails-validation-1'], 'no second attempt');
   });
 
   it('a golden mismatch: Failed with the comparison result', async () => {
@@ -374,63 +397,71 @@ describe('validation runs', () => {
         },
       }),
     ]);
-    const retrying = await waitFor(
-      async () => {
-        const j = await getJob('pull');
-        return (j.status?.retryCount ?? 0) >= 1 ? j : undefined;
-      },
-      30_000,
-      `retry of pull; log:\n${operator.describe()}`,
-    );
+    const retrying = await waitForRetry('pull');
     assert.equal(condition(retrying, 'Progressing')?.reason, 'BackoffBeforeRetry');
     // The second attempt's pod comes after the backoff (10 s).
-    await waitFor(
-      () => kubectl(['get', 'pod', '-n', namespace, 'pull-validation-2', '-o', 'name']),
-      40_000,
-      'pod of attempt 2',
-    );
+    await waitForPod('pull-validation-2', 40_000);
     await finish('pull-validation-2', reports['hello-world']?.message ?? '');
     const done = await waitForPhase('pull', ['Succeeded', 'Failed']);
     assert.equal(done.status?.phase, 'Succeeded');
     assert.equal(done.status?.retryCount, 1);
     assert.ok(done.status?.lastRetryTime);
-    assert.ok(
-      !(await podNames('pull')).includes('pod/pull-validation-1'),
-      'the stuck pod was deleted',
-    );
+    assert.ok(!(await jobPods('pull')).includes('pull-validation-1'), 'the stuck pod was deleted');
   });
 
   it('a pod deleted mid-run: the attempt is retried, the job does not end', async () => {
     await create(job('deleted'));
     await waitForPod('deleted-validation-1');
     await kubectl(['delete', 'pod', '-n', namespace, 'deleted-validation-1', '--wait=false']);
-    const retrying = await waitFor(
-      async () => {
-        const j = await getJob('deleted');
-        return (j.status?.retryCount ?? 0) >= 1 ? j : undefined;
-      },
-      30_000,
-      `retry of deleted; log:\n${operator.describe()}`,
-    );
+    const retrying = await waitForRetry('deleted');
     assert.notEqual(retrying.status?.phase, 'Failed');
-    const events = JSON.parse(
-      await kubectl([
-        'get',
-        'events.events.k8s.io',
-        '-n',
-        namespace,
-        '--field-selector',
-        'regarding.name=deleted,reason=PodDeleted',
-        '-o',
-        'json',
-      ]),
-    ) as { items: { type: string; note: string }[] };
-    assert.equal(events.items[0]?.type, 'Warning');
-    assert.match(events.items[0]?.note ?? '', /deleted-validation-1 was deleted/);
+    const events = await eventsAbout('deleted', 'PodDeleted');
+    assert.equal(events[0]?.type, 'Warning');
+    assert.match(events[0]?.note ?? '', /deleted-validation-1 was deleted/);
     await waitForPod('deleted-validation-2');
     await finish('deleted-validation-2', reports['hello-world']?.message ?? '');
     const done = await waitForPhase('deleted', ['Succeeded', 'Failed']);
     assert.equal(done.status?.phase, 'Succeeded');
+  });
+
+  it('a pod evicted through the Eviction API: the apiserver deletes it, the attempt is retried', async () => {
+    await create(job('evicted'));
+    await waitForPod('evicted-validation-1');
+    // What `kubectl drain` does: POST pods/NAME/eviction (policy/v1). No status reason
+    // 'Evicted' here: that is the kubelet's node-pressure eviction; the API deletes the pod.
+    const eviction = {
+      apiVersion: 'policy/v1',
+      kind: 'Eviction',
+      metadata: { name: 'evicted-validation-1', namespace },
+    };
+    await kubectl(
+      [
+        'create',
+        '--raw',
+        `/api/v1/namespaces/${namespace}/pods/evicted-validation-1/eviction`,
+        '-f',
+        '-',
+      ],
+      JSON.stringify(eviction),
+    );
+    await waitFor(
+      async () => !(await jobPods('evicted')).includes('evicted-validation-1'),
+      30_000,
+      'the evicted pod gone',
+    );
+    const retrying = await waitForRetry('evicted');
+    assert.notEqual(retrying.status?.phase, 'Failed');
+    assert.equal(condition(retrying, 'Progressing')?.reason, 'BackoffBeforeRetry');
+    // To the operator an evicted pod is a deleted one.
+    const events = await eventsAbout('evicted', 'PodDeleted');
+    assert.equal(events[0]?.type, 'Warning');
+    assert.match(events[0]?.note ?? '', /evicted-validation-1 was deleted/);
+    await waitForPod('evicted-validation-2', 40_000);
+    await finish('evicted-validation-2', reports['hello-world']?.message ?? '');
+    const done = await waitForPhase('evicted', ['Succeeded', 'Failed']);
+    assert.equal(done.status?.phase, 'Succeeded');
+    assert.equal(done.status?.retryCount, 1);
+    assert.equal(done.status?.validationPodName, 'evicted-validation-2');
   });
 
   it('the volumes sample: the pod has the converted volumes and is admitted under restricted', async () => {
@@ -443,24 +474,21 @@ describe('validation runs', () => {
       'samples',
       'mlops_v1alpha1_notebookvalidationjob_volumes.yaml',
     );
-    const docs = parseAllDocuments(await readFile(sample, 'utf8')).map(
-      (d) =>
-        d.toJS() as Record<string, unknown> & { kind?: string; metadata: Record<string, unknown> },
+    const nvj = parseStream(await readFile(sample, 'utf8')).find(
+      (d) => d.kind === 'NotebookValidationJob',
     );
-    const nvj = docs.find((d) => d?.kind === 'NotebookValidationJob');
     assert.ok(nvj);
     nvj.metadata = { ...nvj.metadata, namespace, labels: { [WEBHOOK_LABEL]: 'true' } };
     await create(nvj);
     const name = String(nvj.metadata.name);
     await waitForPod(`${name}-validation-1`);
-    const pod = JSON.parse(
-      await kubectl(['get', 'pod', '-n', namespace, `${name}-validation-1`, '-o', 'json']),
-    ) as { spec: { volumes: { name: string; persistentVolumeClaim?: { claimName: string } }[] } };
-    const volumeNames = pod.spec.volumes.map((v) => v.name);
+    const [pod] = await listPods(namespace, `mlops.dev/notebookvalidationjob=${name}`);
+    const volumes = pod?.spec?.volumes ?? [];
+    const volumeNames = volumes.map((v) => v.name);
     for (const expected of ['model-output', 'training-data', 'scratch'])
       assert.ok(volumeNames.includes(expected), `${expected} in ${volumeNames.join(', ')}`);
     assert.equal(
-      pod.spec.volumes.find((v) => v.name === 'model-output')?.persistentVolumeClaim?.claimName,
+      volumes.find((v) => v.name === 'model-output')?.persistentVolumeClaim?.claimName,
       'trained-models-pvc',
     );
   });

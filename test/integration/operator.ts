@@ -1,13 +1,17 @@
 // The real operator for integration tests: `nbv operator` as a child process, authenticated as
-// the ServiceAccount of the generated RBAC (`nbv install --print`), never as admin. Its webhook
-// serves self-signed certificates on loopback; the test (as admin) registers the webhook
-// configurations at that URL, scoped to labelled namespaces, and the operator fills their caBundle.
+// the ServiceAccount of the generated RBAC (installManifests(), which is what `nbv install
+// --print` prints, as install.test.ts checks), never as admin. Its webhook serves self-signed
+// certificates on loopback; the test (as admin) registers the webhook configurations at that
+// URL, scoped to labelled namespaces, and the operator fills their caBundle.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parse, parseAllDocuments, stringify } from 'yaml';
+import { parse, stringify } from 'yaml';
+import { allCustomResourceDefinitions, crdYaml } from '../../src/api/crd.ts';
+import { freePorts } from '../../src/dev/controlplane/process.ts';
+import { installManifests } from '../../src/install/manifests.ts';
+import { VALIDATING_WEBHOOK_NAME } from '../../src/install/rbac.ts';
 import { buildWebhookConfigurations } from '../../src/webhook/configurations.ts';
 import { kubeconfigPath, kubectl, waitFor } from './cluster.ts';
 
@@ -27,26 +31,11 @@ const RBAC_KINDS = new Set([
 
 let identity: Promise<string> | undefined;
 
-function nbvOutput(args: string[]): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(REPO, 'bin', 'nbv.js'), ...args], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (err += c.toString()));
-    child.on('close', (code) =>
-      code === 0 ? resolve(out) : reject(new Error(`nbv ${args.join(' ')}: ${code}: ${err}`)),
-    );
-  });
-}
-
-/** The CustomResourceDefinitions as `nbv crds` prints them. */
+/** The CustomResourceDefinitions, as `nbv crds` prints them (generated in process: no spawn). */
 export async function applyCrds(): Promise<void> {
   await kubectl(
     ['apply', '--server-side', '--force-conflicts', '-f', '-'],
-    await nbvOutput(['crds']),
+    allCustomResourceDefinitions().map(crdYaml).join(''),
   );
 }
 
@@ -56,12 +45,11 @@ export async function applyCrds(): Promise<void> {
  */
 export function operatorKubeconfig(): Promise<string> {
   identity ??= (async () => {
-    const manifests = await nbvOutput(['install', '--print', '--namespace', OPERATOR_NAMESPACE]);
-    const rbac = parseAllDocuments(manifests)
-      .map((d) => d.toJS() as { kind?: string })
-      .filter((o) => o && RBAC_KINDS.has(o.kind ?? ''));
+    const rbac = installManifests({ namespace: OPERATOR_NAMESPACE }).filter((o) =>
+      RBAC_KINDS.has(o.kind),
+    );
     if (!rbac.some((o) => o.kind === 'ClusterRole'))
-      throw new Error('nbv install --print has no ClusterRole');
+      throw new Error('the install manifests have no ClusterRole');
     await kubectl(
       ['apply', '--server-side', '--force-conflicts', '-f', '-'],
       rbac.map((o) => `---\n${stringify(o)}`).join(''),
@@ -117,18 +105,8 @@ function withServer(kubeconfig: string, server: string): string {
   return file;
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === 'object' && address
-          ? resolve(address.port)
-          : reject(new Error('no port')),
-      );
-    });
-  });
+export async function freePort(): Promise<number> {
+  return (await freePorts(['port'])).port;
 }
 
 export interface LogLine {
@@ -216,7 +194,10 @@ export interface StartOptions {
   webhook?: boolean;
 }
 
-/** Starts `nbv operator` under the generated role and waits until it is ready. */
+/**
+ * Starts `nbv operator` under the generated role and waits until it is ready (and, with the
+ * webhook, until the apiserver can call it).
+ */
 export async function startOperator(options: StartOptions = {}): Promise<OperatorProcess> {
   const kubeconfig = options.server
     ? withServer(await operatorKubeconfig(), options.server)
@@ -257,11 +238,30 @@ export async function startOperator(options: StartOptions = {}): Promise<Operato
   const operator = new OperatorProcess(child, { health, webhook }, unregister);
   try {
     await operator.ready();
+    // The operator fills in the caBundle; until then the apiserver cannot call the webhook.
+    if (webhook >= 0) await caBundleSet();
   } catch (err) {
     await operator.stop('SIGKILL');
     throw err;
   }
   return operator;
+}
+
+async function caBundleSet(): Promise<void> {
+  await waitFor(
+    async () =>
+      (
+        await kubectl([
+          'get',
+          'validatingwebhookconfiguration',
+          VALIDATING_WEBHOOK_NAME,
+          '-o',
+          'jsonpath={.webhooks[*].clientConfig.caBundle}',
+        ])
+      ).trim().length > 0,
+    30_000,
+    'caBundle set by the operator',
+  );
 }
 
 /**

@@ -5,7 +5,6 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { before, describe, it } from 'node:test';
 import type { V1Pod, V1PodTemplateSpec } from '@kubernetes/client-node';
-import { parseAllDocuments } from 'yaml';
 import type { NotebookValidationJob } from '../../src/api/notebookvalidationjob.ts';
 import type { AnyBaseModel, ClusterServingRuntime, InferenceService } from '../../src/api/ome.ts';
 import { DEFAULT_IMAGES } from '../../src/builders/images.ts';
@@ -18,6 +17,7 @@ import { buildValidationPod } from '../../src/builders/validation-pod.ts';
 import { toYaml } from '../../src/util/yaml.ts';
 import { admit } from '../../src/validation/admission.ts';
 import { KubectlError, freshNamespace, kubectl } from './cluster.ts';
+import { parseStream } from './install-streams.ts';
 
 function admitted<T>(raw: unknown): T {
   const outcome = admit(raw);
@@ -26,9 +26,7 @@ function admitted<T>(raw: unknown): T {
 }
 
 function firstOfKind(path: string, kind: string): unknown {
-  return parseAllDocuments(readFileSync(path, 'utf8'))
-    .map((d) => d.toJS() as { kind?: string })
-    .find((o) => o?.kind === kind);
+  return parseStream(readFileSync(path, 'utf8')).find((o) => o.kind === kind);
 }
 
 function podFromTemplate(name: string, template: V1PodTemplateSpec | undefined): V1Pod {

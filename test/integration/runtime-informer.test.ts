@@ -3,13 +3,12 @@
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { after, describe, it } from 'node:test';
-import { KubeConfig, RbacAuthorizationV1Api } from '@kubernetes/client-node';
 import { isGone } from '../../src/runtime/errors.ts';
 import { Informer } from '../../src/runtime/informer.ts';
 import { KubeClient, type KubeObject } from '../../src/runtime/kube.ts';
 import { resources } from '../../src/runtime/resources.ts';
 import { OWNER_INDEX } from '../../src/runtime/store.ts';
-import { freshNamespace, kubeConfig, kubectl, waitFor } from './cluster.ts';
+import { freshNamespace, grant, kubeConfig, serviceAccountToken, waitFor } from './cluster.ts';
 
 const client = new KubeClient(kubeConfig());
 const informers: Informer[] = [];
@@ -121,25 +120,6 @@ async function watchError(resourceVersion: string): Promise<unknown> {
   return undefined;
 }
 
-function withServer(
-  kc: KubeConfig,
-  server: string,
-  user?: { name: string; token: string },
-): KubeConfig {
-  const cluster = kc.getCurrentCluster();
-  const currentUser = kc.getCurrentUser();
-  assert.ok(cluster && currentUser);
-  const copy = new KubeConfig();
-  const u = user ?? currentUser;
-  copy.loadFromOptions({
-    clusters: [{ ...cluster, server }],
-    users: [u],
-    contexts: [{ name: 'ctx', cluster: cluster.name, user: u.name }],
-    currentContext: 'ctx',
-  });
-  return copy;
-}
-
 describe('Informer', { concurrency: true }, () => {
   it('lists, follows adds/updates/deletes, filters by label and indexes by owner', async () => {
     const namespace = await freshNamespace('rt-inf');
@@ -195,7 +175,7 @@ describe('Informer', { concurrency: true }, () => {
     await client.create(configMap(namespace, 'goes'));
     const proxy = await freezableProxy(apiserverUrl());
     after(() => proxy.close());
-    const viaProxy = new KubeClient(withServer(kubeConfig(), `https://127.0.0.1:${proxy.port}`));
+    const viaProxy = new KubeClient(kubeConfig({ server: `https://127.0.0.1:${proxy.port}` }));
     after(() => viaProxy.close());
     const { informer, events } = recorded({
       client: viaProxy,
@@ -245,7 +225,7 @@ describe('Informer', { concurrency: true }, () => {
     const namespace = await freshNamespace('rt-dog');
     const proxy = await freezableProxy(apiserverUrl());
     after(() => proxy.close());
-    const viaProxy = new KubeClient(withServer(kubeConfig(), `https://127.0.0.1:${proxy.port}`));
+    const viaProxy = new KubeClient(kubeConfig({ server: `https://127.0.0.1:${proxy.port}` }));
     after(() => viaProxy.close());
     const { informer } = recorded({ client: viaProxy, namespace, watchIdleTimeoutMs: 1500 });
     informer.start();
@@ -290,11 +270,8 @@ describe('Informer', { concurrency: true }, () => {
 
   it('retries with backoff while the apiserver refuses, and syncs once allowed', async () => {
     const namespace = await freshNamespace('rt-rbac');
-    await kubectl(['create', 'serviceaccount', 'watcher', '-n', namespace]);
-    const token = (await kubectl(['create', 'token', 'watcher', '-n', namespace])).trim();
-    const kc = kubeConfig();
-    const server = kc.getCurrentCluster()?.server ?? '';
-    const asWatcher = new KubeClient(withServer(kc, server, { name: 'watcher', token }));
+    const token = await serviceAccountToken(namespace, 'watcher');
+    const asWatcher = new KubeClient(kubeConfig({ user: { name: 'watcher', token } }));
     after(() => asWatcher.close());
     await client.create(configMap(namespace, 'secret-plans'));
     const { informer } = recorded({
@@ -306,22 +283,9 @@ describe('Informer', { concurrency: true }, () => {
     await waitFor(() => informer.stats.failures >= 2, 10_000, 'refused lists');
     assert.equal(informer.hasSynced(), false);
 
-    const rbac = kc.makeApiClient(RbacAuthorizationV1Api);
-    await rbac.createNamespacedRole({
-      namespace,
-      body: {
-        metadata: { name: 'cm-reader' },
-        rules: [{ apiGroups: [''], resources: ['configmaps'], verbs: ['list', 'watch'] }],
-      },
-    });
-    await rbac.createNamespacedRoleBinding({
-      namespace,
-      body: {
-        metadata: { name: 'watcher-reads' },
-        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'cm-reader' },
-        subjects: [{ kind: 'ServiceAccount', name: 'watcher', namespace }],
-      },
-    });
+    await grant(namespace, 'watcher', [
+      { apiGroups: [''], resources: ['configmaps'], verbs: ['list', 'watch'] },
+    ]);
     await waitFor(() => informer.hasSynced(), 15_000, 'sync after the RoleBinding');
     assert.ok(informer.store.getByName('secret-plans', namespace));
   });

@@ -11,7 +11,13 @@ import { KubeApiError, isConflict } from '../../src/runtime/errors.ts';
 import { fromKubeconfigFiles, inCluster, loadConnection } from '../../src/runtime/connection.ts';
 import { KubeClient, type KubeObject, type WatchEvent } from '../../src/runtime/kube.ts';
 import { resources, type ResourceType } from '../../src/runtime/resources.ts';
-import { freshNamespace, kubeConfig, kubeconfigPath, kubectl, waitFor } from './cluster.ts';
+import {
+  freshNamespace,
+  kubeConfig,
+  kubeconfigPath,
+  serviceAccountToken,
+  waitFor,
+} from './cluster.ts';
 
 const client = new KubeClient(kubeConfig());
 
@@ -335,8 +341,7 @@ describe('connections', () => {
 
   it("authenticates as the pod's service account from its token files", async () => {
     const namespace = await freshNamespace('rt-sa');
-    await kubectl(['create', 'serviceaccount', 'operator', '-n', namespace]);
-    const token = (await kubectl(['create', 'token', 'operator', '-n', namespace])).trim();
+    const token = await serviceAccountToken(namespace, 'operator');
     const sa = mkdtempSync(join(dir, 'sa-'));
     writeFileSync(join(sa, 'token'), token);
     writeFileSync(join(sa, 'ca.crt'), decode(apiserver['certificate-authority-data']));

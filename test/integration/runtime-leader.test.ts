@@ -53,6 +53,23 @@ function candidate(
   return c;
 }
 
+/**
+ * `a` leading, then `b` campaigning behind it: returned once b has read the lease held by a
+ * (and so has decided not to take it), which a fixed sleep would not guarantee.
+ */
+async function leaderAndFollower(
+  namespace: string,
+  aOptions: Partial<ConstructorParameters<typeof LeaderElector>[0]> = {},
+): Promise<{ a: Candidate; b: Candidate }> {
+  const a = candidate(namespace, 'a', aOptions);
+  await waitFor(() => a.leading(), 10_000, 'a leading');
+  const seen: string[] = [];
+  const b = candidate(namespace, 'b', { onNewLeader: (identity) => seen.push(identity) });
+  await waitFor(() => seen.includes('a'), 10_000, 'b seeing a lead');
+  assert.equal(b.leading(), false);
+  return { a, b };
+}
+
 async function holder(namespace: string): Promise<Lease['spec']> {
   const lease = await client.get<Lease>(resources.leases, 'nbv-test', namespace);
   return lease?.spec;
@@ -87,11 +104,7 @@ describe('LeaderElector', () => {
 
   it('takes over after the lease expires when the leader vanishes without releasing', async () => {
     const namespace = await freshNamespace('rt-expire');
-    const a = candidate(namespace, 'a', { releaseOnStop: false });
-    await waitFor(() => a.leading(), 10_000, 'a leading');
-    const b = candidate(namespace, 'b');
-    await new Promise((resolve) => setTimeout(resolve, 1_000));
-    assert.equal(b.leading(), false);
+    const { a, b } = await leaderAndFollower(namespace, { releaseOnStop: false });
 
     const stoppedAt = Date.now();
     await a.elector.stop();
@@ -114,11 +127,7 @@ describe('LeaderElector', () => {
 
   it('hands over at once when the leader releases the lease on stop', async () => {
     const namespace = await freshNamespace('rt-release');
-    const a = candidate(namespace, 'a');
-    await waitFor(() => a.leading(), 10_000, 'a leading');
-    const b = candidate(namespace, 'b');
-    await new Promise((resolve) => setTimeout(resolve, 500));
-    assert.equal(b.leading(), false);
+    const { a, b } = await leaderAndFollower(namespace);
 
     const stoppedAt = Date.now();
     await a.elector.stop();

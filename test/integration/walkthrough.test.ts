@@ -30,7 +30,7 @@ import { after, before, describe, it, type TestContext } from 'node:test';
 import type { V1Deployment, V1Job } from '@kubernetes/client-node';
 import type { AnyBaseModel, InferenceService } from '../../src/api/ome.ts';
 import { parseInspectResult, type InspectResult } from '../../src/model/report.ts';
-import { kubeconfigPath, kubectl } from './cluster.ts';
+import { kubeconfigPath, kubectl, waitFor } from './cluster.ts';
 import {
   condition,
   getDeployment,
@@ -57,14 +57,18 @@ let adapt: (code: string) => string;
 const groups: number[] = [];
 let failedBlock: string | undefined;
 
-function kill(signal: NodeJS.Signals): void {
+/** Signals every block's process group; true if any was still there (signal 0 only checks). */
+function kill(signal: NodeJS.Signals | 0): boolean {
+  let alive = false;
   for (const pgid of groups) {
     try {
       process.kill(-pgid, signal);
+      alive = true;
     } catch {
       // the group is gone already
     }
   }
+  return alive;
 }
 
 /** Runs one block in bash; resolves with its exit code and output (stdout and stderr). */
@@ -154,17 +158,14 @@ before(async () => {
 });
 
 after(async () => {
-  kill('SIGTERM');
-  await new Promise((resolve) => setTimeout(resolve, 2_000));
+  // Up to 2 s to stop on SIGTERM, then SIGKILL.
+  if (kill('SIGTERM')) await waitFor(() => !kill(0), 2_000, 'the blocks to exit').catch(() => {});
   kill('SIGKILL');
   // Leftovers when an earlier step failed (the cleanup blocks did not run); as admin.
-  await kubectl(['delete', 'namespace', NAMESPACE, '--ignore-not-found', '--wait=false']).catch(
-    () => {},
-  );
   await kubectl([
     'delete',
-    'persistentvolume',
-    'nbv-demo-trained-models',
+    `namespace/${NAMESPACE}`,
+    'persistentvolume/nbv-demo-trained-models',
     '--ignore-not-found',
     '--wait=false',
   ]).catch(() => {});

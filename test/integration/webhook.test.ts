@@ -12,10 +12,11 @@ import { readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import tls from 'node:tls';
 import { after, before, describe, it } from 'node:test';
+import { notebookValidationJobs } from '../../src/controllers/notebookvalidationjob/controller.ts';
 import { WEBHOOK_CERT_SECRET } from '../../src/install/rbac.ts';
 import { isConflict } from '../../src/runtime/errors.ts';
 import { KubeClient, type KubeObject } from '../../src/runtime/kube.ts';
-import { resources, type ResourceType } from '../../src/runtime/resources.ts';
+import { resources } from '../../src/runtime/resources.ts';
 import type { WebhookConfigurationNames } from '../../src/webhook/ca-bundle.ts';
 import {
   mutatingWebhookConfigurations,
@@ -53,14 +54,6 @@ interface Secret extends KubeObject {
 }
 type Config = KubeObject & { webhooks: Webhook[] };
 
-const notebookValidationJobs: ResourceType = {
-  group: 'mlops.mlops.dev',
-  version: 'v1alpha1',
-  kind: 'NotebookValidationJob',
-  plural: 'notebookvalidationjobs',
-  namespaced: true,
-};
-
 function job(name: string, podConfig: Record<string, unknown> = {}) {
   return {
     apiVersion: 'mlops.mlops.dev/v1alpha1',
@@ -87,11 +80,12 @@ async function rejection(args: string[], object: unknown): Promise<string | unde
 const dryRunCreate = (object: unknown) =>
   kubectl(['create', '--dry-run=server', '-o', 'json', '-f', '-'], JSON.stringify(object));
 
-async function caBundles(): Promise<string[]> {
-  if (!names) return [];
+/** The caBundle of every webhook of the two configurations (this test's by default), decoded. */
+async function caBundles(of = names): Promise<string[]> {
+  if (!of) return [];
   const configs = await Promise.all([
-    client.get<Config>(validatingWebhookConfigurations, names.validating),
-    client.get<Config>(mutatingWebhookConfigurations, names.mutating),
+    client.get<Config>(validatingWebhookConfigurations, of.validating),
+    client.get<Config>(mutatingWebhookConfigurations, of.mutating),
   ]);
   return configs.flatMap((c) =>
     (c?.webhooks ?? []).map((w) => Buffer.from(w.clientConfig.caBundle ?? '', 'base64').toString()),
@@ -120,6 +114,12 @@ async function trustedByCaBundle(port: number): Promise<boolean> {
     });
     socket.on('error', () => resolveTrust(false));
   });
+}
+
+/** The certificate PEM stored in Secret `name` of the test's namespace. */
+async function storedCert(name: string): Promise<string> {
+  const secret = await client.get<Secret>(resources.secrets, name, namespace);
+  return Buffer.from(secret?.data?.[SECRET_KEYS.cert] ?? '', 'base64').toString();
 }
 
 async function storeBundle(bundle: CertBundle): Promise<void> {
@@ -198,10 +198,7 @@ describe('admission webhooks on the real apiserver', () => {
       namespace,
     );
     assert.equal(secret?.type, 'kubernetes.io/tls');
-    assert.equal(
-      Buffer.from(secret?.data?.[SECRET_KEYS.cert] ?? '', 'base64').toString(),
-      certs.bundle().certPem,
-    );
+    assert.equal(await storedCert(WEBHOOK_CERT_SECRET), certs.bundle().certPem);
     server = await startWebhookServer({ port: 0, host: '127.0.0.1', certSource: certs });
     assert.equal(
       await presented(server.port),
@@ -325,11 +322,7 @@ describe('admission webhooks on the real apiserver', () => {
     const renewed = await certs.recheck();
     assert.notEqual(renewed.certPem, expiring.certPem);
     assert.deepEqual(splitPem(renewed.caPem).slice(1), splitPem(expiring.caPem));
-    const secret = await client.get<Secret>(resources.secrets, WEBHOOK_CERT_SECRET, namespace);
-    assert.equal(
-      Buffer.from(secret?.data?.[SECRET_KEYS.cert] ?? '', 'base64').toString(),
-      renewed.certPem,
-    );
+    assert.equal(await storedCert(WEBHOOK_CERT_SECRET), renewed.certPem);
     assert.deepEqual(await caBundles(), [renewed.caPem, renewed.caPem]);
     assert.equal(await presented(server.port), new X509Certificate(renewed.certPem).fingerprint256);
     assert.ok(await trustedByCaBundle(server.port));
@@ -359,11 +352,7 @@ describe('admission webhooks on the real apiserver', () => {
         ),
       );
       assert.equal(new Set(bundles.map((b) => b.certPem)).size, 1);
-      const secret = await client.get<Secret>(resources.secrets, 'raced-cert', namespace);
-      assert.equal(
-        Buffer.from(secret?.data?.[SECRET_KEYS.cert] ?? '', 'base64').toString(),
-        bundles[0]?.certPem,
-      );
+      assert.equal(await storedCert('raced-cert'), bundles[0]?.certPem);
     } finally {
       racers.forEach((c) => c.close());
     }
@@ -393,15 +382,8 @@ describe('admission webhooks on the real apiserver', () => {
       const ca = lateCerts.bundle().caPem;
       await waitFor(
         async () => {
-          const configs = await Promise.all([
-            client.get<Config>(validatingWebhookConfigurations, late.validating),
-            client.get<Config>(mutatingWebhookConfigurations, late.mutating),
-          ]);
-          return configs.every((c) =>
-            (c?.webhooks ?? []).every(
-              (w) => Buffer.from(w.clientConfig.caBundle ?? '', 'base64').toString() === ca,
-            ),
-          );
+          const bundles = await caBundles(late);
+          return bundles.length > 0 && bundles.every((bundle) => bundle === ca);
         },
         10_000,
         'the caBundle, with no recheck() call',

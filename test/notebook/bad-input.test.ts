@@ -2,24 +2,25 @@
 // nbformat 3, a missing kernel, a ref or notebook path that does not exist, a missing Python,
 // an invalid job, a 100 MB output; and git credentials from a Secret in the YAML stream.
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { buildSamplesRepo } from '../../scripts/samples-repo.ts';
-import { startGitServer, type GitServer } from '../../src/local/git-http-server.ts';
-import { nbv, runSample } from './helpers.ts';
+import type { GitServer } from '../../src/local/git-http-server.ts';
+import { jobManifest, nbv, notebookJson, runSample, serveFiles } from './helpers.ts';
 
-const kernelspec = { name: 'python3', display_name: 'Python 3', language: 'python' };
-const notebook = (source: string, kernel: object = kernelspec) =>
-  JSON.stringify({
-    nbformat: 4,
-    nbformat_minor: 5,
-    metadata: { kernelspec: kernel },
-    cells: [
-      { cell_type: 'code', id: 'c0', source, metadata: {}, outputs: [], execution_count: null },
-    ],
-  });
+const FILES = {
+  'malformed.ipynb': '{"nbformat": 4, "cells": [',
+  'v3.ipynb': JSON.stringify({ nbformat: 3, nbformat_minor: 0, metadata: {}, worksheets: [] }),
+  'julia.ipynb': notebookJson(['1 + 1'], {
+    name: 'julia-1.9',
+    display_name: 'Julia',
+    language: 'julia',
+  }),
+  'big-output.ipynb': notebookJson(["print('x' * (100 * 1024 * 1024))"]),
+  'ok.ipynb': notebookJson(["print('ok')"]),
+  'write-ro.ipynb': notebookJson(["open('/data/x', 'w').write('x')"]),
+};
 
 let open: GitServer;
 let locked: GitServer;
@@ -27,56 +28,20 @@ let dir: string;
 
 before(async () => {
   dir = await mkdtemp(join(tmpdir(), 'nbv-bad-'));
-  const src = join(dir, 'src');
-  await mkdir(src);
-  await writeFile(join(src, 'malformed.ipynb'), '{"nbformat": 4, "cells": [');
-  await writeFile(
-    join(src, 'v3.ipynb'),
-    JSON.stringify({ nbformat: 3, nbformat_minor: 0, metadata: {}, worksheets: [] }),
-  );
-  await writeFile(
-    join(src, 'julia.ipynb'),
-    notebook('1 + 1', { name: 'julia-1.9', display_name: 'Julia', language: 'julia' }),
-  );
-  await writeFile(join(src, 'big-output.ipynb'), notebook("print('x' * (100 * 1024 * 1024))"));
-  await writeFile(join(src, 'ok.ipynb'), notebook("print('ok')"));
-  await writeFile(join(src, 'write-ro.ipynb'), notebook("open('/data/x', 'w').write('x')"));
-  buildSamplesRepo(join(dir, 'open'), src, 'bad.git');
-  buildSamplesRepo(join(dir, 'locked'), src, 'bad.git');
-  open = await startGitServer({ root: join(dir, 'open') });
-  locked = await startGitServer({
-    root: join(dir, 'locked'),
-    auth: { username: 'alice', password: 's3cret' },
-  });
+  open = await serveFiles(FILES, 'bad.git');
+  locked = await serveFiles(FILES, 'bad.git', { username: 'alice', password: 's3cret' });
 });
 after(async () => {
   await open?.close();
   await locked?.close();
 });
 
-async function job(
+/** A job for `path` in the open repository unless another URL is given. */
+function job(
   name: string,
   spec: { url?: string; ref?: string; path: string; secret?: string; extra?: string },
 ): Promise<string> {
-  const file = join(dir, `${name}.yaml`);
-  await writeFile(
-    file,
-    `apiVersion: mlops.mlops.dev/v1alpha1
-kind: NotebookValidationJob
-metadata:
-  name: ${name}
-spec:
-  notebook:
-    git:
-      url: ${spec.url ?? `${open.url}/bad.git`}
-      ref: ${spec.ref ?? 'main'}
-${spec.secret ? `      credentialsSecret: ${spec.secret}\n` : ''}    path: ${spec.path}
-  podConfig:
-    containerImage: python:3.11
-  timeout: 3m
-${spec.extra ?? ''}`,
-  );
-  return file;
+  return jobManifest(dir, name, { ...spec, url: spec.url ?? `${open.url}/bad.git` });
 }
 
 describe('bad input', () => {

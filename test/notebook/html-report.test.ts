@@ -8,17 +8,13 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { chromium, type BrowserContext } from 'playwright-core';
-import type { GitServer } from '../../src/local/git-http-server.ts';
-import { OUTPUT_DIR, runSample, sampleManifest, samplesServer } from './helpers.ts';
+import { OUTPUT_DIR, runSample, useSamples } from './helpers.ts';
 
 const CHROMIUM = process.env.NBV_CHROMIUM ?? '/usr/bin/chromium';
 
-let server: GitServer;
-let dir: string;
+const samples = useSamples();
 let browser: BrowserContext;
 before(async () => {
-  server = await samplesServer();
-  dir = await mkdtemp(join(tmpdir(), 'nbv-html-'));
   // A fresh profile each run (playwright passes it as --user-data-dir).
   browser = await chromium.launchPersistentContext(await mkdtemp(join(tmpdir(), 'nbv-chromium-')), {
     executablePath: CHROMIUM,
@@ -34,14 +30,11 @@ before(async () => {
     ],
   });
 });
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
+after(() => browser?.close());
 
 describe('HTML report in Chromium', () => {
   it('shows the failing cell with its traceback', async () => {
-    const r = await runSample(await sampleManifest('failing', server, dir), 'html-failing');
+    const r = await runSample(await samples.manifest('failing'), 'html-failing');
     assert.equal(r.code, 1);
     const page = await browser.newPage();
     const requests: string[] = [];
@@ -75,10 +68,7 @@ describe('HTML report in Chromium', () => {
   });
 
   it('shows a golden mismatch side by side', async () => {
-    const r = await runSample(
-      await sampleManifest('golden-mismatch', server, dir),
-      'html-golden-mismatch',
-    );
+    const r = await runSample(await samples.manifest('golden-mismatch'), 'html-golden-mismatch');
     assert.equal(r.code, 1);
     const page = await browser.newPage();
     await page.goto(pathToFileURL(join(r.reportDir, 'report.html')).href);

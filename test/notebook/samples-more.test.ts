@@ -1,24 +1,16 @@
 // More samples with real kernels: parameters, timestamps and floats, and the training notebook
 // that writes a model to the PVC mount.
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
-import type { GitServer } from '../../src/local/git-http-server.ts';
-import { runSample, sampleManifest, samplesServer } from './helpers.ts';
+import { describe, it } from 'node:test';
+import { runSample, useSamples } from './helpers.ts';
 
-let server: GitServer;
-let dir: string;
-before(async () => {
-  server = await samplesServer();
-  dir = await mkdtemp(join(tmpdir(), 'nbv-samples-'));
-});
-after(() => server.close());
+const samples = useSamples();
 
 describe('samples, part 2', () => {
   it('parameterised injects the parameters and checks the expected output', async () => {
-    const r = await runSample(await sampleManifest('parameterised', server, dir), 'parameterised');
+    const r = await runSample(await samples.manifest('parameterised'), 'parameterised');
     assert.equal(r.code, 0, r.stdout + r.stderr);
     const cells = r.status?.results ?? [];
     assert.deepEqual(
@@ -32,7 +24,7 @@ describe('samples, part 2', () => {
 
   it('timestamps and floats pass the normalized strategy', async () => {
     const r = await runSample(
-      await sampleManifest('timestamps-normalized', server, dir),
+      await samples.manifest('timestamps-normalized'),
       'timestamps-normalized',
     );
     assert.equal(r.code, 0, r.stdout + r.stderr);
@@ -40,10 +32,7 @@ describe('samples, part 2', () => {
   });
 
   it('timestamps and floats fail the exact strategy', async () => {
-    const r = await runSample(
-      await sampleManifest('timestamps-exact', server, dir),
-      'timestamps-exact',
-    );
+    const r = await runSample(await samples.manifest('timestamps-exact'), 'timestamps-exact');
     assert.equal(r.code, 1);
     const diffs = r.status?.comparisonResult?.diffs ?? [];
     assert.deepEqual(
@@ -54,7 +43,7 @@ describe('samples, part 2', () => {
   });
 
   it('training saves a Hugging Face layout model to the claim directory', async () => {
-    const r = await runSample(await sampleManifest('training', server, dir), 'training');
+    const r = await runSample(await samples.manifest('training'), 'training');
     assert.equal(r.code, 0, r.stdout + r.stderr);
     const model = join(r.cwd, '.nbv', 'volumes', 'trained-models', 'char-bigram');
     const config = JSON.parse(await readFile(join(model, 'config.json'), 'utf8')) as Record<

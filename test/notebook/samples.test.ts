@@ -1,23 +1,15 @@
 // The samples with real git (loopback http), real papermill and ipykernel, in the sandbox.
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
-import type { GitServer } from '../../src/local/git-http-server.ts';
-import { runSample, sampleManifest, samplesServer } from './helpers.ts';
+import { describe, it } from 'node:test';
+import { runSample, useSamples } from './helpers.ts';
 
-let server: GitServer;
-let dir: string;
-before(async () => {
-  server = await samplesServer();
-  dir = await mkdtemp(join(tmpdir(), 'nbv-samples-'));
-});
-after(() => server.close());
+const samples = useSamples();
 
 describe('samples, part 1', () => {
   it('hello-world succeeds with a result per code cell', async () => {
-    const r = await runSample(await sampleManifest('hello-world', server, dir), 'hello-world');
+    const r = await runSample(await samples.manifest('hello-world'), 'hello-world');
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.status?.phase, 'Succeeded');
     assert.deepEqual(
@@ -31,7 +23,7 @@ describe('samples, part 1', () => {
   });
 
   it('failing names the failing cell and its traceback in every report', async () => {
-    const r = await runSample(await sampleManifest('failing', server, dir), 'failing');
+    const r = await runSample(await samples.manifest('failing'), 'failing');
     assert.equal(r.code, 1);
     assert.equal(r.status?.phase, 'Failed');
     assert.match(r.status?.message ?? '', /^cell 3 failed: ZeroDivisionError: division by zero/);
@@ -61,7 +53,7 @@ describe('samples, part 1', () => {
   });
 
   it('golden-match matches the golden notebook', async () => {
-    const r = await runSample(await sampleManifest('golden-match', server, dir), 'golden-match');
+    const r = await runSample(await samples.manifest('golden-match'), 'golden-match');
     assert.equal(r.code, 0, r.stdout + r.stderr);
     assert.deepEqual(r.status?.comparisonResult, {
       strategy: 'normalized',
@@ -73,10 +65,7 @@ describe('samples, part 1', () => {
   });
 
   it('golden-mismatch lists each differing cell with a diff', async () => {
-    const r = await runSample(
-      await sampleManifest('golden-mismatch', server, dir),
-      'golden-mismatch',
-    );
+    const r = await runSample(await samples.manifest('golden-mismatch'), 'golden-mismatch');
     assert.equal(r.code, 1);
     assert.match(
       r.status?.message ?? '',
@@ -98,7 +87,7 @@ describe('samples, part 1', () => {
   });
 
   it('without a sandbox (NBV_SANDBOX=none) a job without volumes runs as plain processes', async () => {
-    const r = await runSample(await sampleManifest('hello-world', server, dir), 'no-sandbox', [], {
+    const r = await runSample(await samples.manifest('hello-world'), 'no-sandbox', [], {
       NBV_SANDBOX: 'none',
     });
     assert.equal(r.code, 0, r.stdout + r.stderr);
@@ -107,12 +96,9 @@ describe('samples, part 1', () => {
   });
 
   it('without a sandbox a job with volumeMounts stops with the volume named', async () => {
-    const r = await runSample(
-      await sampleManifest('training', server, dir),
-      'no-sandbox-volumes',
-      [],
-      { NBV_SANDBOX: 'none' },
-    );
+    const r = await runSample(await samples.manifest('training'), 'no-sandbox-volumes', [], {
+      NBV_SANDBOX: 'none',
+    });
     assert.equal(r.code, 2);
     assert.match(
       r.stderr,

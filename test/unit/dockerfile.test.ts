@@ -23,8 +23,9 @@ import {
   DEFAULT_METADATA_JOB_SETTINGS,
   buildMetadataJob,
 } from '../../src/builders/metadata-job.ts';
-import { parsePvcStorageUri } from '../../src/storage/pvc-uri.ts';
 import { installManifests } from '../../src/install/manifests.ts';
+import { TINY_LLAMA_CONFIG } from '../../src/model/fixtures.ts';
+import { parsePvcStorageUri } from '../../src/storage/pvc-uri.ts';
 
 const root = join(import.meta.dirname, '../..');
 
@@ -274,19 +275,7 @@ describe('image entrypoint', () => {
   it("runs the metadata Job's args on a model folder", () => {
     const modelDir = join(scratch, 'model');
     mkdirSync(modelDir);
-    writeFileSync(
-      join(modelDir, 'config.json'),
-      JSON.stringify({
-        model_type: 'llama',
-        architectures: ['LlamaForCausalLM'],
-        hidden_size: 64,
-        num_hidden_layers: 2,
-        num_attention_heads: 4,
-        vocab_size: 100,
-        intermediate_size: 128,
-        max_position_embeddings: 512,
-      }),
-    );
+    writeFileSync(join(modelDir, 'config.json'), JSON.stringify(TINY_LLAMA_CONFIG));
     const uri = 'pvc://claim/m';
     const claim = parsePvcStorageUri(uri);
     assert.ok(claim.ok);

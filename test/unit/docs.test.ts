@@ -6,7 +6,7 @@ import { existsSync, globSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { describe, it } from 'node:test';
 import { adaptCommand, fencedBlocks, walkthroughSteps } from '../integration/walkthrough-blocks.ts';
-import { nbv } from './cli-io.ts';
+import { nbv } from '../notebook/helpers.ts';
 
 const REPO = resolve(import.meta.dirname, '..', '..');
 const DOCS = [...globSync('docs/*.md', { cwd: REPO }), 'README.md'].sort();
@@ -64,12 +64,20 @@ function cliCommands(): Set<string> {
   return new Set([...table.matchAll(/^ {2}([a-z][a-z-]*): \{/gm)].map((m) => m[1] ?? ''));
 }
 
-/** The long options a command's parseArgs accepts (`name: { type: ... }`). */
+/**
+ * The long options a command's parseArgs accepts (`name: { type: ... }`), in its own file and in
+ * the src/cli modules it imports (option sets shared by several commands).
+ */
 function commandFlags(command: string): Set<string> {
   const source = read(`src/cli/commands/${command}.ts`);
+  const shared = [...source.matchAll(/from '\.\.\/([\w-]+\.ts)'/g)].map((m) =>
+    read(`src/cli/${m[1]}`),
+  );
   return new Set(
-    [...source.matchAll(/^\s+'?([a-z][a-z0-9-]*)'?: \{ type: '(?:string|boolean)'/gm)].map(
-      (m) => m[1] ?? '',
+    [source, ...shared].flatMap((text) =>
+      [...text.matchAll(/(?<![\w'-])'?([a-z][a-z0-9-]*)'?: \{ type: '(?:string|boolean)'/g)].map(
+        (m) => m[1] ?? '',
+      ),
     ),
   );
 }

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { parse, parseAllDocuments } from 'yaml';
-import { nbv } from './cli-io.ts';
+import { nbv } from '../notebook/helpers.ts';
 
 interface RenderedContainer {
   name: string;

@@ -1,7 +1,6 @@
 // nbv dev cluster up|down|status: a local Kubernetes control plane for a person (the one the
 // integration tests use), running in the background until `down`.
 import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import {
   componentStatus,
   defaultStateDir,
@@ -11,7 +10,8 @@ import {
   supervisorLogTail,
   type ClusterState,
 } from '../../dev/controlplane/dev-cluster.ts';
-import { UserError, errorMessage } from '../../errors.ts';
+import { UserError } from '../../errors.ts';
+import { integerFlag, parseCommandLine } from '../args.ts';
 import { writeLine, type CliIo } from '../io.ts';
 
 const USAGE = `Usage: nbv dev cluster up|down|status [--state-dir DIR] [--port N]
@@ -28,24 +28,13 @@ const USAGE = `Usage: nbv dev cluster up|down|status [--state-dir DIR] [--port N
 Set NBV_CONTROLPLANE_BIN to a folder with etcd, kube-apiserver, kube-controller-manager,
 kube-scheduler, kubectl and kwok to use your own binaries.`;
 
-function parse(argv: string[]) {
-  try {
-    return parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        'state-dir': { type: 'string' },
-        port: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (err) {
-    throw new UserError(`${errorMessage(err)}\n${USAGE}`);
-  }
-}
-
 export async function run(argv: string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parse(argv);
+  const { values, positionals } = parseCommandLine(
+    argv,
+    { 'state-dir': { type: 'string' }, port: { type: 'string' } },
+    USAGE,
+    true,
+  );
   if (values.help) {
     writeLine(io.stdout, USAGE);
     return 0;
@@ -58,7 +47,7 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
 
   switch (action) {
     case 'up':
-      return up(stateDir, parsePort(values.port), io);
+      return up(stateDir, integerFlag('port', values.port, 'a TCP port (1-65535)', 1, 65535), io);
     case 'down':
       return down(stateDir, io);
     case 'status':
@@ -66,15 +55,6 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
     default:
       throw new UserError(`unknown action "${action}"\n${USAGE}`);
   }
-}
-
-function parsePort(value: string | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  const port = Number(value);
-  if (!Number.isInteger(port) || port < 1 || port > 65535) {
-    throw new UserError(`--port: "${value}" is not a TCP port (1-65535)`);
-  }
-  return port;
 }
 
 async function up(stateDir: string, apiserverPort: number | undefined, io: CliIo): Promise<number> {

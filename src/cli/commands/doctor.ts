@@ -7,15 +7,22 @@ import {
   findPython,
   probePython,
   venvDir,
-  which,
 } from '../../notebook/python.ts';
+import { which } from '../../util/fs.ts';
+import { parseCommandLine } from '../args.ts';
 import { writeLine, type CliIo } from '../io.ts';
+
+const USAGE = 'Usage: nbv doctor';
 
 /**
  * `nbv doctor`: what `nbv run` will use and what is missing — the Python environment and its
  * packages and kernels, git, the sandbox. Exit 0 when `nbv run` can work, 1 otherwise.
  */
-export async function run(_argv: string[], io: CliIo): Promise<number> {
+export async function run(argv: string[], io: CliIo): Promise<number> {
+  if (parseCommandLine(argv, {}, USAGE).values.help) {
+    writeLine(io.stdout, USAGE);
+    return 0;
+  }
   let problems = 0;
   const line = (ok: boolean | 'optional', what: string) => {
     if (ok === false) problems++;

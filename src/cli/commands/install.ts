@@ -1,5 +1,5 @@
 import { UserError } from '../../errors.ts';
-import { parseCommandLine } from '../args.ts';
+import { integerFlag, parseCommandLine } from '../args.ts';
 import {
   DEFAULT_INSTALL_OPTIONS,
   installManifests,
@@ -29,14 +29,6 @@ webhook configurations.
   --no-namespace           leave out the Namespace object
   --metadata-job-backoff-limit N, --metadata-job-deadline-seconds N, --metadata-job-ttl-seconds N
                            the BaseModel metadata Job (defaults ${d.metadataJob.backoffLimit}, ${d.metadataJob.activeDeadlineSeconds}, ${d.metadataJob.ttlSecondsAfterFinished})`;
-
-function count(value: string | undefined, flag: string): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n))
-    throw new UserError(`--${flag}: "${value}" is not a non-negative integer`);
-  return n;
-}
 
 /** `nbv install --print`: the install manifests as one YAML stream. */
 export async function run(argv: string[], io: CliIo): Promise<number> {
@@ -73,11 +65,14 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
   if (webhookUrl !== undefined && !/^https:\/\/[^/]+/.test(webhookUrl))
     throw new UserError(`--webhook-url: "${webhookUrl}" is not an https:// URL`);
   const job = d.metadataJob;
+  type CountFlag =
+    'replicas' | `metadata-job-${'backoff-limit' | 'deadline-seconds' | 'ttl-seconds'}`;
+  const count = (flag: CountFlag) => integerFlag(flag, values[flag], 'a non-negative integer');
   const options: Partial<InstallOptions> = {
     namespace: values.namespace,
     image: values.image,
     gitImage: values['git-image'],
-    replicas: count(values.replicas, 'replicas'),
+    replicas: count('replicas'),
     watchNamespace: values['watch-namespace'],
     certMode: certMode as CertMode | undefined,
     webhook: !values['no-webhook'],
@@ -86,15 +81,9 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
     crds: !values['no-crds'],
     createNamespace: !values['no-namespace'],
     metadataJob: {
-      backoffLimit:
-        count(values['metadata-job-backoff-limit'], 'metadata-job-backoff-limit') ??
-        job.backoffLimit,
-      activeDeadlineSeconds:
-        count(values['metadata-job-deadline-seconds'], 'metadata-job-deadline-seconds') ??
-        job.activeDeadlineSeconds,
-      ttlSecondsAfterFinished:
-        count(values['metadata-job-ttl-seconds'], 'metadata-job-ttl-seconds') ??
-        job.ttlSecondsAfterFinished,
+      backoffLimit: count('metadata-job-backoff-limit') ?? job.backoffLimit,
+      activeDeadlineSeconds: count('metadata-job-deadline-seconds') ?? job.activeDeadlineSeconds,
+      ttlSecondsAfterFinished: count('metadata-job-ttl-seconds') ?? job.ttlSecondsAfterFinished,
     },
   };
   for (const object of installManifests(options)) io.stdout.write(`---\n${toYaml(object)}`);

@@ -3,7 +3,6 @@
 // Exit codes: 0 inspected (findings or not), 1 not a model, 2 bad usage.
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { UserError, errorMessage } from '../../errors.ts';
 import {
   NotAModelError,
@@ -15,6 +14,7 @@ import {
   type InspectOptions,
   type InspectResult,
 } from '../../model/index.ts';
+import { integerFlag, parseCommandLine } from '../args.ts';
 import { writeLine, type CliIo } from '../io.ts';
 
 const USAGE = `Usage: nbv model inspect DIR [options]
@@ -48,42 +48,28 @@ interface InspectArgs {
   options: InspectOptions;
 }
 
-function positiveInt(flag: string, value: string | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n) || n <= 0) {
-    throw new UserError(`--${flag} must be a positive integer, not "${value}"`);
-  }
-  return n;
-}
-
 function parseInspectArgs(argv: string[], io: CliIo): InspectArgs | 'help' {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        json: { type: 'boolean', default: false },
-        'termination-message': { type: 'string' },
-        'max-header-bytes': { type: 'string' },
-        'search-depth': { type: 'string' },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-    });
-  } catch (err) {
-    throw new UserError(`${errorMessage(err)} (see nbv model --help)`);
-  }
-  const { values, positionals } = parsed;
+  const { values, positionals } = parseCommandLine(
+    argv,
+    {
+      json: { type: 'boolean', default: false },
+      'termination-message': { type: 'string' },
+      'max-header-bytes': { type: 'string' },
+      'search-depth': { type: 'string' },
+    },
+    USAGE,
+    true,
+  );
   if (values.help) return 'help';
   if (positionals.length !== 1 || positionals[0] === undefined) {
     throw new UserError(
       `inspect takes one directory, got ${positionals.length} arguments (see nbv model --help)`,
     );
   }
-  const maxHeaderBytes = positiveInt('max-header-bytes', values['max-header-bytes']);
-  const searchDepth = positiveInt('search-depth', values['search-depth']);
+  const positive = (flag: 'max-header-bytes' | 'search-depth') =>
+    integerFlag(flag, values[flag], 'a positive integer', 1);
+  const maxHeaderBytes = positive('max-header-bytes');
+  const searchDepth = positive('search-depth');
   const termination = values['termination-message'];
   return {
     dir: path.resolve(io.cwd, positionals[0]),

@@ -2,7 +2,7 @@
 // the pod's service account in a cluster). What the Deployment in config/ runs.
 import { randomUUID } from 'node:crypto';
 import { UserError } from '../../errors.ts';
-import { parseCommandLine } from '../args.ts';
+import { integerFlag, parseCommandLine } from '../args.ts';
 import { runOperator } from '../../operator/operator.ts';
 import { defaultSettings } from '../../operator/settings.ts';
 import { createLogger, loadConnection, type ListenAddress } from '../../runtime/index.ts';
@@ -35,11 +35,7 @@ Images come from NBV_IMAGE and NBV_GIT_IMAGE; metadata Job settings from
 NBV_METADATA_JOB_BACKOFF_LIMIT, NBV_METADATA_JOB_DEADLINE_SECONDS, NBV_METADATA_JOB_TTL_SECONDS.`;
 
 function port(value: string | undefined, fallback: number, flag: string): number {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < -1 || n > 65535)
-    throw new UserError(`--${flag}: "${value}" is not a port number (0-65535, or -1 for none)`);
-  return n;
+  return integerFlag(flag, value, 'a port number (0-65535, or -1 for none)', -1, 65535) ?? fallback;
 }
 
 function duration<K extends string>(
@@ -88,12 +84,8 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
   }
   const settings = defaultSettings(io.env);
   if (values.namespace) settings.namespace = values.namespace;
-  if (values.workers !== undefined) {
-    const workers = Number(values.workers);
-    if (!Number.isInteger(workers) || workers < 1)
-      throw new UserError(`--workers: "${values.workers}" is not a positive integer`);
-    settings.workers = workers;
-  }
+  settings.workers =
+    integerFlag('workers', values.workers, 'a positive integer', 1) ?? settings.workers;
   const host = values['bind-address'];
   const podNamespace = io.env.POD_NAMESPACE;
   const webhookPort = port(values['webhook-port'], 9443, 'webhook-port');

@@ -1,4 +1,3 @@
-import { parseArgs } from 'node:util';
 import { readManifestFile } from '../../api/manifest-file.ts';
 import type { NotebookValidationJob } from '../../api/notebookvalidationjob.ts';
 import type { AnyBaseModel, AnyServingRuntime, InferenceService } from '../../api/ome.ts';
@@ -13,23 +12,30 @@ import { admit, isNbvObject } from '../../validation/admission.ts';
 import { formatProblem } from '../../validation/problems.ts';
 import { resolveModelClaim } from '../../validation/models.ts';
 import { toYaml } from '../../util/yaml.ts';
+import { parseCommandLine } from '../args.ts';
 import { writeLine, type CliIo } from '../io.ts';
 
 type Rendered = { comment: string; objects: object[] };
+
+const USAGE = 'Usage: nbv render FILE [--namespace NS]';
 
 /**
  * `nbv render FILE`: the objects the operator would create for each nbv object in FILE, as YAML.
  * An InferenceService is rendered with the model and runtimes found in the same file.
  */
 export async function run(argv: string[], io: CliIo): Promise<number> {
-  const { positionals, values } = parseArgs({
-    args: argv,
-    options: { namespace: { type: 'string', short: 'n', default: 'default' } },
-    allowPositionals: true,
-  });
+  const { positionals, values } = parseCommandLine(
+    argv,
+    { namespace: { type: 'string', short: 'n', default: 'default' } },
+    USAGE,
+    true,
+  );
+  if (values.help) {
+    writeLine(io.stdout, USAGE);
+    return 0;
+  }
   const [file] = positionals;
-  if (!file || positionals.length > 1)
-    throw new UserError('usage: nbv render FILE [--namespace NS]');
+  if (!file || positionals.length > 1) throw new UserError(USAGE);
   const stream = await readManifestFile(file);
   if (stream.syntaxErrors.length > 0)
     throw new UserError(`${file}:${stream.syntaxErrors[0]} (malformed YAML)`);

@@ -1,5 +1,4 @@
 import { writeFile } from 'node:fs/promises';
-import { parseArgs } from 'node:util';
 import { readManifestFile } from '../../api/manifest-file.ts';
 import type { NotebookValidationJob } from '../../api/notebookvalidationjob.ts';
 import { UserError } from '../../errors.ts';
@@ -7,17 +6,17 @@ import { localObjects } from '../../local/manifests.ts';
 import { progressDisplay } from '../../local/progress.ts';
 import { runLocalJob } from '../../local/runner.ts';
 import { detectSandbox } from '../../local/sandbox.ts';
-import { statusJson } from '../../notebook/json.ts';
 import { ensurePython } from '../../notebook/python.ts';
 import { writeReportFiles } from '../../notebook/report-files.ts';
 import { formatTerminationMessage, summarize } from '../../notebook/summary.ts';
 import { admit } from '../../validation/admission.ts';
 import { formatProblem } from '../../validation/problems.ts';
+import { outputFormat, parseCommandLine } from '../args.ts';
 import { writeLine, type CliIo } from '../io.ts';
-import { writeStatusText } from '../status-text.ts';
+import { writeStatus } from '../status-text.ts';
 
 const USAGE =
-  'usage: nbv run FILE [--name JOB] [--report-dir DIR] [--output text|json] [--volume NAME=DIR]... [--python PATH] [--keep-workspace] [--termination-message FILE]';
+  'Usage: nbv run FILE [--name JOB] [--report-dir DIR] [--output text|json] [--volume NAME=DIR]... [--python PATH] [--keep-workspace] [--termination-message FILE]';
 
 function volumeOverrides(specs: readonly string[], cwd: string): Map<string, string> {
   const map = new Map<string, string>();
@@ -44,23 +43,27 @@ function admitJob(raw: unknown, file: string, io: CliIo): NotebookValidationJob 
  * operator would create. Exit 0 when the job succeeds, 1 when it fails, 2 for bad input.
  */
 export async function run(argv: string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
+  const { values, positionals } = parseCommandLine(
+    argv,
+    {
       name: { type: 'string' },
       'report-dir': { type: 'string' },
-      output: { type: 'string', short: 'o', default: 'text' },
+      output: { type: 'string', short: 'o' },
       volume: { type: 'string', multiple: true, default: [] },
       python: { type: 'string' },
       'keep-workspace': { type: 'boolean' },
       'termination-message': { type: 'string' },
     },
-  });
+    USAGE,
+    true,
+  );
+  if (values.help) {
+    writeLine(io.stdout, USAGE);
+    return 0;
+  }
   const file = positionals[0];
   if (!file || positionals.length > 1) throw new UserError(USAGE);
-  if (values.output !== 'text' && values.output !== 'json')
-    throw new UserError(`--output ${values.output}: expected text or json`);
+  const output = outputFormat(values.output);
   const stream = await readManifestFile(file);
   if (stream.syntaxErrors.length > 0)
     throw new UserError(
@@ -111,7 +114,6 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
       values['termination-message'],
       formatTerminationMessage(summarize(result.report)),
     );
-  if (values.output === 'json') writeLine(io.stdout, statusJson(status, true));
-  else writeStatusText(io.stdout, status);
+  writeStatus(io.stdout, status, output);
   return status.phase === 'Succeeded' ? 0 : 1;
 }

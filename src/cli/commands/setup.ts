@@ -1,4 +1,3 @@
-import { parseArgs } from 'node:util';
 import {
   REQUIRED_MODULES,
   createVenv,
@@ -6,17 +5,25 @@ import {
   missingModules,
   probePython,
 } from '../../notebook/python.ts';
+import { parseCommandLine } from '../args.ts';
 import { writeLine, type CliIo } from '../io.ts';
+
+const USAGE = 'Usage: nbv setup [--force] [--quiet]';
 
 /**
  * `nbv setup`: creates nbv's Python environment (papermill, ipykernel, nbformat and the samples'
  * packages, pinned in python/requirements.txt) unless it exists; `--force` rebuilds it.
  */
 export async function run(argv: string[], io: CliIo): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    options: { force: { type: 'boolean' }, quiet: { type: 'boolean', short: 'q' } },
-  });
+  const { values } = parseCommandLine(
+    argv,
+    { force: { type: 'boolean' }, quiet: { type: 'boolean', short: 'q' } },
+    USAGE,
+  );
+  if (values.help) {
+    writeLine(io.stdout, USAGE);
+    return 0;
+  }
   const log = (line: string) => writeLine(io.stderr, line);
   const existing = values.force ? undefined : findPython(io.env);
   const choice = existing ?? (await createVenv(io.env, log));

@@ -4,19 +4,13 @@ import { readManifestFile } from '../../api/manifest-file.ts';
 import type { NotebookValidationJob } from '../../api/notebookvalidationjob.ts';
 import { UserError, errorMessage } from '../../errors.ts';
 import { outputFormat, parseCommandLine } from '../args.ts';
-import {
-  isAlreadyExists,
-  loadConnection,
-  KubeClient,
-  type KubeObject,
-} from '../../runtime/index.ts';
+import { isAlreadyExists, type KubeObject } from '../../runtime/index.ts';
 import { parseGoDuration } from '../../util/duration.ts';
 import { admit, isNbvObject } from '../../validation/admission.ts';
 import { formatProblem } from '../../validation/problems.ts';
-import { followJob } from '../cluster-jobs.ts';
+import { CLUSTER_OPTIONS, followJob, withCluster } from '../cluster-jobs.ts';
 import { writeLine, type CliIo } from '../io.ts';
-import { writeStatusText } from '../status-text.ts';
-import { statusJson } from '../../notebook/json.ts';
+import { writeStatus } from '../status-text.ts';
 
 const USAGE = `Usage: nbv submit FILE [--wait] [--timeout DURATION] [--namespace NS] [--kubeconfig FILE] [--output text|json]
 
@@ -28,13 +22,7 @@ until it ends, prints its per-cell results and exits 0 when it succeeded, 1 when
 export async function run(argv: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseCommandLine(
     argv,
-    {
-      wait: { type: 'boolean' },
-      timeout: { type: 'string' },
-      namespace: { type: 'string', short: 'n' },
-      kubeconfig: { type: 'string' },
-      output: { type: 'string', short: 'o' },
-    },
+    { wait: { type: 'boolean' }, timeout: { type: 'string' }, ...CLUSTER_OPTIONS },
     USAGE,
     true,
   );
@@ -73,10 +61,7 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
       `${file}: --wait follows one NotebookValidationJob; the file has ${jobs.length}`,
     );
 
-  const connection = loadConnection({ kubeconfig: values.kubeconfig });
-  const namespace = values.namespace ?? connection.namespace ?? 'default';
-  const client = new KubeClient(connection);
-  try {
+  return withCluster(values, async (client, namespace) => {
     for (const obj of objects) {
       const withNamespace = {
         ...obj,
@@ -115,10 +100,7 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
       signal,
     );
     const status = done.status ?? {};
-    if (output === 'json') writeLine(io.stdout, statusJson(status, true));
-    else writeStatusText(io.stdout, status, { allCells: true });
+    writeStatus(io.stdout, status, output, { allCells: true });
     return status.phase === 'Succeeded' ? 0 : 1;
-  } finally {
-    client.close();
-  }
+  });
 }

@@ -1,9 +1,11 @@
-import { parseArgs } from 'node:util';
 import { readManifestFile } from '../../api/manifest-file.ts';
 import { admit, isNbvObject, refOf, type ObjectRef } from '../../validation/admission.ts';
 import { formatProblem } from '../../validation/problems.ts';
 import { UserError } from '../../errors.ts';
+import { parseCommandLine } from '../args.ts';
 import { writeLine, type CliIo } from '../io.ts';
+
+const USAGE = 'Usage: nbv validate FILE... [--quiet]';
 
 function label(ref: ObjectRef): string {
   return `${ref.kind || '<no kind>'}/${ref.name || '<no name>'}`;
@@ -14,12 +16,17 @@ function label(ref: ObjectRef): string {
  * `FILE: KIND/NAME: FIELD.PATH: REASON`; exit 1 when any error, 0 otherwise.
  */
 export async function run(argv: string[], io: CliIo): Promise<number> {
-  const { positionals, values } = parseArgs({
-    args: argv,
-    options: { quiet: { type: 'boolean', short: 'q' } },
-    allowPositionals: true,
-  });
-  if (positionals.length === 0) throw new UserError('usage: nbv validate FILE...');
+  const { positionals, values } = parseCommandLine(
+    argv,
+    { quiet: { type: 'boolean', short: 'q' } },
+    USAGE,
+    true,
+  );
+  if (values.help) {
+    writeLine(io.stdout, USAGE);
+    return 0;
+  }
+  if (positionals.length === 0) throw new UserError(USAGE);
   let errors = 0;
   let checked = 0;
   for (const file of positionals) {

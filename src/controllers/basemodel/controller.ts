@@ -8,9 +8,7 @@
 //   6. write status once if it changed (server-side apply), then record the Event.
 // Claims, Jobs and InferenceServices are watched, so a claim that appears or binds, a Job that
 // finishes and a change of replicas all come back here without polling.
-import { isDeepStrictEqual } from 'node:util';
 import type { V1Job, V1PersistentVolumeClaim, V1Pod } from '@kubernetes/client-node';
-import { findResource } from '../../api/resources.ts';
 import type { AnyBaseModel, InferenceService } from '../../api/ome.ts';
 import {
   LABEL_COMPONENT,
@@ -27,10 +25,8 @@ import {
   isConflict,
   isNotFound,
   parseKey,
-  resourceType,
   resources,
   type KubeClient,
-  type KubeObject,
   type Manager,
   type ObjectRef,
   type ReconcileContext,
@@ -40,6 +36,7 @@ import {
   type Store,
 } from '../../runtime/index.ts';
 import { resolveModelClaim } from '../../validation/models.ts';
+import { OwnWrites, recordEvent, resourceTypeOf } from '../common.ts';
 import { RefIndex } from '../ref-index.ts';
 import { decideModel, type ModelAction, type ModelDecision } from './decide.ts';
 import { ModelMetrics } from './metrics.ts';
@@ -63,20 +60,9 @@ export { MODEL_FINALIZER };
 /** Metadata Jobs and their pods: the only Jobs and pods these controllers cache. */
 export const METADATA_SELECTOR = `${LABEL_MANAGED_BY}=${MANAGED_BY},${LABEL_COMPONENT}=model-metadata`;
 
-function typeOf(kind: string): ResourceType {
-  const definition = findResource(kind);
-  if (!definition) throw new Error(`${kind} is not in the resource registry`);
-  return resourceType(definition);
-}
-
-export const baseModels = typeOf('BaseModel');
-export const clusterBaseModels = typeOf('ClusterBaseModel');
-export const inferenceServices = typeOf('InferenceService');
-
-/** Resource versions are etcd revisions: comparable as numbers, though the API calls them opaque. */
-function revision(obj: { metadata?: { resourceVersion?: string } }): number {
-  return Number(obj.metadata?.resourceVersion ?? 0) || 0;
-}
+export const baseModels = resourceTypeOf('BaseModel');
+export const clusterBaseModels = resourceTypeOf('ClusterBaseModel');
+export const inferenceServices = resourceTypeOf('InferenceService');
 
 export interface ModelReconcilerDeps {
   client: KubeClient;
@@ -92,24 +78,22 @@ export interface ModelReconcilerDeps {
 
 export class ModelReconciler {
   readonly #deps: ModelReconcilerDeps;
-  /** The revision of our last write per model: a cache older than it is not acted on. */
-  readonly #written = new Map<string, { uid: string; revision: number }>();
+  /** Spec, finalizer and status writes alike: a cache older than the last is not acted on. */
+  readonly #writes: OwnWrites;
 
   constructor(deps: ModelReconcilerDeps) {
     this.#deps = deps;
+    this.#writes = new OwnWrites(deps.client);
   }
 
   async reconcile(request: Request, ctx: ReconcileContext): Promise<ReconcileOutcome> {
     const cached = this.#deps.models.get(request.key);
     if (!cached) {
-      this.#written.delete(request.key);
+      this.#writes.forget(request.key);
       return;
     }
-    const written = this.#written.get(request.key);
-    if (written && written.uid === cached.metadata.uid && revision(cached) < written.revision) {
-      // Our own write has not reached the cache yet; its watch event brings us back.
-      return;
-    }
+    // Our own write has not reached the cache yet; its watch event brings us back.
+    if (this.#writes.behind(request.key, cached)) return;
     try {
       return await this.#reconcile(request, cached, ctx);
     } catch (err) {
@@ -161,9 +145,7 @@ export class ModelReconciler {
   #observe(model: AnyBaseModel) {
     const { claims, services } = this.#deps;
     const resolved = resolveModelClaim(model.kind, model.spec.storage.storageUri);
-    const claimNamespace = resolved.ok
-      ? (resolved.claim.namespace ?? model.metadata.namespace ?? '')
-      : (model.metadata.namespace ?? '');
+    const claimNamespace = claimNamespaceOf(model) ?? model.metadata.namespace ?? '';
     const claim = resolved.ok
       ? claimLookup(claims.getByName(resolved.claim.claimName, claimNamespace))
       : undefined;
@@ -242,30 +224,9 @@ export class ModelReconciler {
     decision: ModelDecision,
     ctx: ReconcileContext,
   ): Promise<void> {
-    if (isDeepStrictEqual(decision.status, model.status ?? {})) return;
-    const { client } = this.#deps;
-    const { name, namespace } = model.metadata;
-    const updated = await client.patchStatus<KubeObject & { status: unknown }>({
-      apiVersion: model.apiVersion,
-      kind: model.kind,
-      metadata: { name, ...(namespace ? { namespace } : {}) },
-      status: decision.status,
-    });
-    this.#remember(request, updated);
+    if (!(await this.#writes.writeStatus(request.key, model, decision.status))) return;
     // Events mark transitions: only a pass that changed the status records one.
-    const event = decision.event;
-    if (!event) return;
-    try {
-      await client.createEvent({
-        regarding: model,
-        type: event.type,
-        reason: event.reason,
-        note: event.message,
-      });
-    } catch (err) {
-      // An Event is a courtesy: losing one must not redo the transition it reports.
-      ctx.log.warn({ err, reason: event.reason }, 'could not record event');
-    }
+    if (decision.event) await recordEvent(this.#deps.client, model, decision.event, ctx.log);
   }
 
   /** Deletes the model's metadata Jobs (their pods hold the claim), then lets the model go. */
@@ -313,15 +274,8 @@ export class ModelReconciler {
       { name: name ?? '', ...(namespace ? { namespace } : {}) },
       patch,
     );
-    this.#remember(request, updated);
+    this.#writes.remember(request.key, updated);
     return updated;
-  }
-
-  #remember(request: Request, updated: KubeObject): void {
-    this.#written.set(request.key, {
-      uid: updated.metadata?.uid ?? '',
-      revision: revision(updated),
-    });
   }
 }
 

@@ -9,6 +9,7 @@ import { metadataJobName, storageFingerprint } from '../../builders/metadata-job
 import type { InspectResult } from '../../model/report.ts';
 import type { PvcStorageUri } from '../../storage/pvc-uri.ts';
 import { resolveModelClaim } from '../../validation/models.ts';
+import type { DecidedEvent } from '../common.ts';
 import { setCondition } from '../conditions.ts';
 
 export const CONDITION_SOURCE = 'SourceReachable';
@@ -46,7 +47,7 @@ export interface ModelDecision {
   /** Spec fields the user left empty, filled from the extracted metadata. */
   specFill: Partial<BaseModelSpec>;
   actions: ModelAction[];
-  event?: { type: 'Normal' | 'Warning'; reason: string; message: string };
+  event?: DecidedEvent;
 }
 
 interface Verdict {
@@ -160,9 +161,11 @@ export function decideModel(observation: ModelObservation): ModelDecision {
   const decision = (
     verdict: Verdict,
     extra: Partial<BaseModelStatus> = {},
-    rest: Omit<ModelDecision, 'status'> = { specFill: {}, actions: [] },
+    rest: Partial<Omit<ModelDecision, 'status'>> = {},
   ): ModelDecision => ({
     status: statusWith(model, verdict, now, extra),
+    specFill: {},
+    actions: [],
     ...rest,
   });
   const unknownMetadata = (reason: string, message: string) => ({
@@ -179,11 +182,7 @@ export function decideModel(observation: ModelObservation): ModelDecision {
         metadata: unknownMetadata('PVCInvalid', 'no claim to inspect'),
       },
       {},
-      {
-        specFill: {},
-        actions: [],
-        event: { type: 'Warning', reason: 'PVCInvalid', message: resolved.error },
-      },
+      { event: { type: 'Warning', reason: 'PVCInvalid', message: resolved.error } },
     );
   }
   const where = `${claimNamespace}/${resolved.claim.claimName}`;
@@ -196,11 +195,7 @@ export function decideModel(observation: ModelObservation): ModelDecision {
         metadata: unknownMetadata('PVCNotFound', 'waiting for the claim'),
       },
       {},
-      {
-        specFill: {},
-        actions: [],
-        event: { type: 'Warning', reason: 'PVCNotFound', message },
-      },
+      { event: { type: 'Warning', reason: 'PVCNotFound', message } },
     );
   }
   if (claim.kind === 'unbound') {
@@ -243,7 +238,7 @@ export function decideModel(observation: ModelObservation): ModelDecision {
         },
       },
       {},
-      { specFill: {}, actions: staleJob },
+      { actions: staleJob },
     );
   }
 
@@ -255,7 +250,7 @@ export function decideModel(observation: ModelObservation): ModelDecision {
         metadata: { status: 'False', reason: 'PVCMetadataExtracting', message },
       },
       { metadataJobName: jobName },
-      { specFill: {}, actions },
+      { actions },
     );
 
   // Failures are fingerprinted too: the same claim and sub-path are not inspected again.
@@ -268,7 +263,6 @@ export function decideModel(observation: ModelObservation): ModelDecision {
       },
       { metadataFingerprint: fingerprint, metadataJobName: jobName },
       {
-        specFill: {},
         actions: staleJob,
         event: { type: 'Warning', reason: 'PVCMetadataExtractionFailed', message },
       },

@@ -3,15 +3,12 @@
 // the service), then write status once if it changed and record the Event of a transition.
 // Models and runtimes are watched, so a model that becomes Ready or a runtime that appears is
 // picked up without polling; the Deployment is owned, so its readiness comes back here too.
-import { isDeepStrictEqual } from 'node:util';
 import type { V1Deployment, V1Service } from '@kubernetes/client-node';
 import type { AnyBaseModel, AnyServingRuntime, InferenceService } from '../../api/ome.ts';
-import { findResource } from '../../api/resources.ts';
 import { engineName } from '../../builders/inference-service.ts';
 import { LABEL_COMPONENT, LABEL_MANAGED_BY, MANAGED_BY } from '../../builders/labels.ts';
 import type { OperatorSettings } from '../../operator/settings.ts';
 import {
-  resourceType,
   resources,
   type KubeClient,
   type KubeObject,
@@ -20,10 +17,10 @@ import {
   type ReconcileContext,
   type ReconcileOutcome,
   type Request,
-  type ResourceType,
   type Store,
 } from '../../runtime/index.ts';
 import { modelKeyOf, servedModelKey } from '../basemodel/observe.ts';
+import { OwnWrites, recordEvent, resourceTypeOf } from '../common.ts';
 import { RefIndex } from '../ref-index.ts';
 import { decideInferenceService } from './decide.ts';
 
@@ -31,23 +28,13 @@ export const CONTROLLER_NAME = 'inferenceservice';
 /** Engine Deployments and Services nbv made: the only ones this controller caches. */
 export const ENGINE_SELECTOR = `${LABEL_MANAGED_BY}=${MANAGED_BY},${LABEL_COMPONENT}=engine`;
 
-function typeOf(kind: string): ResourceType {
-  const definition = findResource(kind);
-  if (!definition) throw new Error(`${kind} is not in the resource registry`);
-  return resourceType(definition);
-}
-
 const types = {
-  services: typeOf('InferenceService'),
-  baseModels: typeOf('BaseModel'),
-  clusterBaseModels: typeOf('ClusterBaseModel'),
-  runtimes: typeOf('ServingRuntime'),
-  clusterRuntimes: typeOf('ClusterServingRuntime'),
+  services: resourceTypeOf('InferenceService'),
+  baseModels: resourceTypeOf('BaseModel'),
+  clusterBaseModels: resourceTypeOf('ClusterBaseModel'),
+  runtimes: resourceTypeOf('ServingRuntime'),
+  clusterRuntimes: resourceTypeOf('ClusterServingRuntime'),
 };
-
-function revision(obj: { metadata?: { resourceVersion?: string } }): number {
-  return Number(obj.metadata?.resourceVersion ?? 0) || 0;
-}
 
 function refOf(obj: KubeObject): ObjectRef {
   const { name = '', namespace } = obj.metadata ?? {};
@@ -66,24 +53,23 @@ export interface ServiceReconcilerDeps {
 
 export class InferenceServiceReconciler {
   readonly #deps: ServiceReconcilerDeps;
-  /** The revision of our last status write per service: a cache older than it is not acted on. */
-  readonly #written = new Map<string, { uid: string; revision: number }>();
+  readonly #writes: OwnWrites;
 
   constructor(deps: ServiceReconcilerDeps) {
     this.#deps = deps;
+    this.#writes = new OwnWrites(deps.client);
   }
 
   async reconcile(request: Request, ctx: ReconcileContext): Promise<ReconcileOutcome> {
     const d = this.#deps;
     const isvc = d.services.get(request.key);
     if (!isvc) {
-      this.#written.delete(request.key);
+      this.#writes.forget(request.key);
       return;
     }
     // Being deleted: the Deployment and Service go with it (owner references).
     if (isvc.metadata.deletionTimestamp) return;
-    const written = this.#written.get(request.key);
-    if (written && written.uid === isvc.metadata.uid && revision(isvc) < written.revision) return;
+    if (this.#writes.behind(request.key, isvc)) return;
 
     const namespace = isvc.metadata.namespace ?? '';
     const model =
@@ -102,26 +88,8 @@ export class InferenceServiceReconciler {
       await d.client.apply<V1Deployment>(desired);
       await d.client.apply<V1Service>(service);
     }
-    if (isDeepStrictEqual(decision.status, isvc.status ?? {})) return;
-    const updated = await d.client.patchStatus<KubeObject & { status: unknown }>({
-      apiVersion: isvc.apiVersion,
-      kind: isvc.kind,
-      metadata: { name: isvc.metadata.name, namespace },
-      status: decision.status,
-    });
-    this.#written.set(request.key, { uid: isvc.metadata.uid ?? '', revision: revision(updated) });
-    const event = decision.event;
-    if (!event) return;
-    try {
-      await d.client.createEvent({
-        regarding: isvc,
-        type: event.type,
-        reason: event.reason,
-        note: event.message,
-      });
-    } catch (err) {
-      ctx.log.warn({ err, reason: event.reason }, 'could not record event');
-    }
+    if (!(await this.#writes.writeStatus(request.key, isvc, decision.status))) return;
+    if (decision.event) await recordEvent(d.client, isvc, decision.event, ctx.log);
   }
 }
 

@@ -22,6 +22,7 @@ import {
 } from '../../builders/inference-service.ts';
 import { isPvcUri, type PvcStorageUri } from '../../storage/pvc-uri.ts';
 import { checkClaimNamespace, resolveModelClaim } from '../../validation/models.ts';
+import type { DecidedEvent } from '../common.ts';
 import { findCondition, setCondition, type ConditionInput } from '../conditions.ts';
 import { selectRuntime } from './runtime-selection.ts';
 
@@ -45,7 +46,7 @@ export interface ServiceDecision {
   status: InferenceServiceStatus;
   /** The Deployment and Service to apply; absent while the model or runtime is not settled. */
   objects?: ServingObjects;
-  event?: { type: 'Normal' | 'Warning'; reason: string; message: string };
+  event?: DecidedEvent;
 }
 
 type Check<T> = ({ ok: true } & T) | { ok: false; reason: string; message: string };

@@ -8,6 +8,7 @@ import { admit } from '../../validation/admission.ts';
 import { podDeadline, slimValidationPod } from './controller.ts';
 import { podState } from './pod-state.ts';
 import { readReport } from './report-reading.ts';
+import { containerStatus } from './testing.ts';
 
 const job = admit({
   apiVersion: 'mlops.mlops.dev/v1alpha1',
@@ -53,60 +54,23 @@ const states: Record<string, V1Pod['status']> = {
   cloning: {
     phase: 'Pending',
     startTime: new Date('2026-01-01T00:00:00Z'),
-    initContainerStatuses: [
-      {
-        name: 'git-clone',
-        image: 'git',
-        imageID: '',
-        ready: false,
-        restartCount: 0,
-        state: { running: {} },
-      },
-    ],
+    initContainerStatuses: [containerStatus('git-clone', 'git', { running: {} })],
   },
   pullBackOff: {
     phase: 'Pending',
     initContainerStatuses: [
-      {
-        name: 'git-clone',
-        image: 'git',
-        imageID: '',
-        ready: false,
-        restartCount: 0,
-        state: { waiting: { reason: 'ImagePullBackOff', message: 'back-off' } },
-      },
+      containerStatus('git-clone', 'git', {
+        waiting: { reason: 'ImagePullBackOff', message: 'back-off' },
+      }),
     ],
   },
   reported: {
     phase: 'Succeeded',
     initContainerStatuses: [
-      {
-        name: 'git-clone',
-        image: 'git',
-        imageID: '',
-        ready: false,
-        restartCount: 0,
-        state: terminated,
-      },
-      {
-        name: 'execute',
-        image: 'jupyter',
-        imageID: '',
-        ready: false,
-        restartCount: 0,
-        state: terminated,
-      },
+      containerStatus('git-clone', 'git', terminated),
+      containerStatus('execute', 'jupyter', terminated),
     ],
-    containerStatuses: [
-      {
-        name: 'report',
-        image: 'nbv',
-        imageID: '',
-        ready: false,
-        restartCount: 0,
-        state: terminated,
-      },
-    ],
+    containerStatuses: [containerStatus('report', 'nbv', terminated)],
   },
   deadline: { phase: 'Failed', reason: 'DeadlineExceeded', message: 'too long' },
 };

@@ -6,17 +6,14 @@
 //   3. record Events and metrics for transitions the status write made.
 // Status is written after the pod exists: a status naming a pod that was never created would
 // read as "the pod was deleted" on the next pass.
-import { isDeepStrictEqual } from 'node:util';
 import type { V1ContainerStatus, V1Pod } from '@kubernetes/client-node';
 import type { NotebookValidationJob } from '../../api/notebookvalidationjob.ts';
-import { findResource } from '../../api/resources.ts';
 import { LABEL_COMPONENT, LABEL_MANAGED_BY, MANAGED_BY } from '../../builders/labels.ts';
 import { STEP_REPORT } from '../../builders/pod-layout.ts';
 import { buildValidationPod, validationPodName } from '../../builders/validation-pod.ts';
 import type { OperatorSettings } from '../../operator/settings.ts';
 import {
   parseTime,
-  resourceType,
   resources,
   type KubeClient,
   type KubeObject,
@@ -27,6 +24,8 @@ import {
   type Store,
 } from '../../runtime/index.ts';
 import { admit } from '../../validation/admission.ts';
+import type { Problem } from '../../validation/problems.ts';
+import { OwnWrites, recordEvent, resourceTypeOf } from '../common.ts';
 import { decide, currentAttempt, isTerminal, type NvjDecision } from './decide.ts';
 import { NvjMetrics } from './metrics.ts';
 import { podState } from './pod-state.ts';
@@ -38,9 +37,7 @@ export const NOTIFICATION_LABEL = 'mlops.dev/notification-type';
 /** Validation pods nbv made: the pod informer watches only these. */
 export const VALIDATION_POD_SELECTOR = `${LABEL_MANAGED_BY}=${MANAGED_BY},${LABEL_COMPONENT}=validation`;
 
-const definition = findResource('NotebookValidationJob');
-if (!definition) throw new Error('NotebookValidationJob is not in the resource registry');
-export const notebookValidationJobs = resourceType(definition);
+export const notebookValidationJobs = resourceTypeOf('NotebookValidationJob');
 
 /**
  * When the controller ends a pod that outlived its deadline: its start plus its own
@@ -111,10 +108,12 @@ export function slimValidationPod(obj: KubeObject): KubeObject {
   return slim as KubeObject;
 }
 
-/** Resource versions are etcd revisions: comparable as numbers, though the API calls them opaque. */
-function revision(obj: { metadata?: { resourceVersion?: string } }): number {
-  return Number(obj.metadata?.resourceVersion ?? 0) || 0;
+/** The job with the defaults admission sets, so a job created without the webhook runs the same. */
+function withDefaults(job: NotebookValidationJob): NotebookValidationJob {
+  return (admit(job).object ?? job) as NotebookValidationJob;
 }
+
+const NO_PROBLEMS: readonly Problem[] = [];
 
 export class NotebookValidationJobReconciler {
   readonly #client: KubeClient;
@@ -122,8 +121,15 @@ export class NotebookValidationJobReconciler {
   readonly #pods: Store<V1Pod>;
   readonly #settings: OperatorSettings;
   readonly #metrics: NvjMetrics;
-  /** The revision of our last status write per job: a cache older than it is not acted on. */
-  readonly #written = new Map<string, { uid: string; revision: number }>();
+  readonly #writes: OwnWrites;
+  /**
+   * Admission's problems per job, with the generation they were found for: admit() parses the
+   * whole object, and only a new generation (a spec change) can change its answer.
+   */
+  readonly #admitted = new Map<
+    string,
+    { uid?: string; generation: number; problems: readonly Problem[] }
+  >();
 
   constructor(deps: {
     client: KubeClient;
@@ -137,6 +143,7 @@ export class NotebookValidationJobReconciler {
     this.#pods = deps.pods;
     this.#settings = deps.settings;
     this.#metrics = deps.metrics;
+    this.#writes = new OwnWrites(deps.client);
   }
 
   async reconcile(request: Request, ctx: ReconcileContext): Promise<ReconcileOutcome> {
@@ -163,30 +170,22 @@ export class NotebookValidationJobReconciler {
   }
 
   async #reconcile(request: Request, ctx: ReconcileContext): Promise<ReconcileOutcome> {
-    const cached = this.#jobs.get(request.key);
-    if (!cached) {
-      this.#written.delete(request.key);
+    const job = this.#jobs.get(request.key);
+    if (!job) {
+      this.#writes.forget(request.key);
+      this.#admitted.delete(request.key);
       return;
     }
     // Being deleted: its pods go with it (owner references); nothing to add.
-    if (cached.metadata.deletionTimestamp) return;
-    const written = this.#written.get(request.key);
-    if (written && written.uid === cached.metadata.uid && revision(cached) < written.revision) {
-      // Our own status write has not reached the cache yet; its watch event brings us back.
+    if (job.metadata.deletionTimestamp) return;
+    // Our own status write has not reached the cache yet; its watch event brings us back.
+    if (this.#writes.behind(request.key, job)) return;
+    if (isTerminal(job.status) && job.status?.observedGeneration === job.metadata.generation) {
+      this.#admitted.delete(request.key);
       return;
     }
-    if (
-      isTerminal(cached.status) &&
-      cached.status?.observedGeneration === cached.metadata.generation
-    )
-      return;
 
-    // Defaults as admission would set them, so a job created without the webhook behaves the same.
-    const admission = admit(cached);
-    const job = (admission.object ?? cached) as NotebookValidationJob;
-    const errors = admission.problems.filter((p) => p.severity === 'error');
-    const warnings = admission.problems.filter((p) => p.severity === 'warning');
-
+    const problems = this.#problems(request.key, job);
     const namespace = job.metadata.namespace ?? '';
     const name = job.metadata.name ?? '';
     const podName = validationPodName(name, currentAttempt(job.status));
@@ -213,29 +212,27 @@ export class NotebookValidationJobReconciler {
       job,
       podName,
       pod: pod ? podState(pod, reading) : undefined,
-      unsupported: warnings,
-      invalid: errors,
+      unsupported: problems.filter((p) => p.severity === 'warning'),
+      invalid: problems.filter((p) => p.severity === 'error'),
       deadlineAt: pod ? podDeadline(pod) : undefined,
       now: new Date(),
     });
 
     await this.#act(job, decision, ctx);
-    const changed = !isDeepStrictEqual(decision.status, cached.status ?? {});
-    if (changed) {
-      const updated = await this.#client.patchStatus<KubeObject & { status: unknown }>({
-        apiVersion: cached.apiVersion,
-        kind: cached.kind,
-        metadata: { name, namespace },
-        status: decision.status,
-      });
-      this.#written.set(request.key, {
-        uid: cached.metadata.uid ?? '',
-        revision: revision(updated),
-      });
-      await this.#record(cached, decision, pod, ctx);
-    }
+    if (await this.#writes.writeStatus(request.key, job, decision.status))
+      await this.#record(job, decision, pod, ctx);
     const waits = decision.actions.flatMap((a) => (a.type === 'requeue' ? [a.afterMs] : []));
     return waits.length > 0 ? { requeueAfter: Math.max(0, Math.min(...waits)) } : undefined;
+  }
+
+  #problems(key: string, job: NotebookValidationJob): readonly Problem[] {
+    const { uid, generation } = job.metadata;
+    const known = this.#admitted.get(key);
+    if (known && known.uid === uid && known.generation === generation) return known.problems;
+    const { problems } = admit(job);
+    const found = problems.length > 0 ? problems : NO_PROBLEMS;
+    if (generation !== undefined) this.#admitted.set(key, { uid, generation, problems: found });
+    return found;
   }
 
   async #act(job: NotebookValidationJob, decision: NvjDecision, ctx: ReconcileContext) {
@@ -250,7 +247,7 @@ export class NotebookValidationJobReconciler {
         );
         ctx.log.info({ pod: action.name }, 'deleted pod');
       } else if (action.type === 'createPod') {
-        const pod = buildValidationPod(job, {
+        const pod = buildValidationPod(withDefaults(job), {
           images: this.#settings.images,
           attempt: action.attempt,
         });
@@ -269,18 +266,7 @@ export class NotebookValidationJobReconciler {
     if (!isTerminal(job.status) && isTerminal(decision.status))
       this.#metrics.finished({ ...job, status: decision.status }, pod);
     for (const event of decision.events) {
-      try {
-        await this.#client.createEvent({
-          regarding: job,
-          type: event.type,
-          reason: event.reason,
-          note: event.message,
-          labels: { [NOTIFICATION_LABEL]: event.reason },
-        });
-      } catch (err) {
-        // An Event is a courtesy: losing one must not redo the transition it reports.
-        ctx.log.warn({ err, reason: event.reason }, 'could not record event');
-      }
+      await recordEvent(this.#client, job, event, ctx.log, { [NOTIFICATION_LABEL]: event.reason });
     }
   }
 }

@@ -7,6 +7,7 @@ import type {
 } from '../../api/notebookvalidationjob.ts';
 import { MAX_ATTEMPTS, decide, retryDelayMs, type NvjObservation } from './decide.ts';
 import { parseStepMessage, podState, type PodState, type ValidationOutcome } from './pod-state.ts';
+import { containerStatus } from './testing.ts';
 
 const now = new Date('2026-01-01T00:00:00Z');
 const job = (status?: NotebookValidationJobStatus): NotebookValidationJob =>
@@ -235,19 +236,12 @@ describe('podState', () => {
       pod({
         phase: 'Failed',
         initContainerStatuses: [
-          {
-            name: 'git-clone',
-            image: 'git',
-            imageID: '',
-            ready: false,
-            restartCount: 0,
-            state: {
-              terminated: {
-                exitCode: 1,
-                message: 'GitAuthFailed: authentication to https://x failed',
-              },
+          containerStatus('git-clone', 'git', {
+            terminated: {
+              exitCode: 1,
+              message: 'GitAuthFailed: authentication to https://x failed',
             },
-          },
+          }),
         ],
       }),
       undefined,
@@ -265,19 +259,31 @@ describe('podState', () => {
       pod({
         phase: 'Pending',
         initContainerStatuses: [
-          {
-            name: 'execute',
-            image: 'bad:1',
-            imageID: '',
-            ready: false,
-            restartCount: 0,
-            state: { waiting: { reason: 'ImagePullBackOff' } },
-          },
+          containerStatus('execute', 'bad:1', { waiting: { reason: 'ImagePullBackOff' } }),
         ],
       }),
       undefined,
     );
     assert.equal(state.kind === 'failed' && state.transient, true);
+  });
+
+  it('sees an image that can never be pulled as final, and stops its pod', () => {
+    const state = podState(
+      pod({
+        phase: 'Pending',
+        initContainerStatuses: [
+          containerStatus('execute', 'bad:1', { waiting: { reason: 'ErrImageNeverPull' } }),
+        ],
+      }),
+      undefined,
+    );
+    assert.deepEqual(state, {
+      kind: 'failed',
+      reason: 'InvalidImage',
+      message: 'execute: ErrImageNeverPull (image bad:1)',
+      transient: false,
+      stopPod: true,
+    });
   });
 
   it('sees the deadline', () => {
@@ -290,16 +296,7 @@ describe('podState', () => {
   it('never turns a missing or broken report into success', () => {
     const done = pod({
       phase: 'Succeeded',
-      containerStatuses: [
-        {
-          name: 'report',
-          image: 'nbv',
-          imageID: '',
-          ready: false,
-          restartCount: 0,
-          state: { terminated: { exitCode: 0 } },
-        },
-      ],
+      containerStatuses: [containerStatus('report', 'nbv', { terminated: { exitCode: 0 } })],
     });
     assert.equal(podState(done, undefined).kind, 'failed');
     assert.deepEqual(podState(done, { ok: false, error: 'not JSON' }), {

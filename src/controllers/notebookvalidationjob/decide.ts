@@ -9,6 +9,7 @@ import type {
   NotebookValidationJobStatus,
 } from '../../api/notebookvalidationjob.ts';
 import type { Problem } from '../../validation/problems.ts';
+import type { DecidedEvent } from '../common.ts';
 import { setCondition, removeCondition } from '../conditions.ts';
 import type { PodState } from './pod-state.ts';
 
@@ -25,16 +26,10 @@ export type NvjAction =
   | { type: 'deletePod'; name: string }
   | { type: 'requeue'; afterMs: number };
 
-export interface NvjEvent {
-  type: 'Normal' | 'Warning';
-  reason: string;
-  message: string;
-}
-
 export interface NvjDecision {
   status: NotebookValidationJobStatus;
   actions: NvjAction[];
-  events: NvjEvent[];
+  events: DecidedEvent[];
 }
 
 export interface NvjObservation {
@@ -78,8 +73,8 @@ function withConditions(
   const succeeded = status.phase === 'Succeeded';
   const reason = status.conditions?.find((c) => c.type === CONDITION_COMPLETE)?.reason;
   let conditions = status.conditions;
-  const progressingReason = (conditions?.find((c) => c.type === CONDITION_PROGRESSING)?.reason ??
-    'Pending') as string;
+  const progressingReason =
+    conditions?.find((c) => c.type === CONDITION_PROGRESSING)?.reason ?? 'Pending';
   conditions = setCondition(
     conditions,
     {
@@ -181,19 +176,30 @@ function finish(
   };
 }
 
+/** What to write and do: `status` gets its conditions (Ready, Progressing, ...) here. */
+function decision(
+  observation: NvjObservation,
+  status: NotebookValidationJobStatus,
+  actions: NvjAction[] = [],
+  events: DecidedEvent[] = [],
+): NvjDecision {
+  const { job, now, unsupported } = observation;
+  return {
+    status: withConditions(status, job.metadata.generation, now, unsupported),
+    actions,
+    events,
+  };
+}
+
 export function decide(observation: NvjObservation): NvjDecision {
   const { job, pod, podName, now } = observation;
   const generation = job.metadata.generation;
   const previous: NotebookValidationJobStatus = job.status ?? {};
   const result = (
     status: NotebookValidationJobStatus,
-    actions: NvjAction[] = [],
-    events: NvjEvent[] = [],
-  ): NvjDecision => ({
-    status: withConditions(status, generation, now, observation.unsupported),
-    actions,
-    events,
-  });
+    actions?: NvjAction[],
+    events?: DecidedEvent[],
+  ) => decision(observation, status, actions, events);
 
   // A finished job stays finished: its phase, results and times never change again.
   if (isTerminal(previous)) return result(previous);
@@ -360,25 +366,24 @@ function retryOrFail(
       generation,
       now,
     );
-    return {
-      status: withConditions(next, generation, now, observation.unsupported),
-      actions: [...deleteStuck, { type: 'requeue', afterMs: retryDelayMs(retryCount) }],
-      events: [
+    return decision(
+      observation,
+      next,
+      [...deleteStuck, { type: 'requeue', afterMs: retryDelayMs(retryCount) }],
+      [
         {
           type: 'Warning',
           reason: failure.reason,
           message: `attempt ${attempt}: ${failure.message}`,
         },
       ],
-    };
+    );
   }
   const why = failure.transient
     ? `${failure.message} (gave up after ${attempt} attempts)`
     : failure.message;
   const done = finish(status, false, failure.reason, why, generation, now);
-  return {
-    status: withConditions(done, generation, now, observation.unsupported),
-    actions: deleteStuck,
-    events: [{ type: 'Warning', reason: 'ValidationFailed', message: `${failure.reason}: ${why}` }],
-  };
+  return decision(observation, done, deleteStuck, [
+    { type: 'Warning', reason: 'ValidationFailed', message: `${failure.reason}: ${why}` },
+  ]);
 }

@@ -34,8 +34,13 @@ export type PodState =
       stopPod?: boolean;
     };
 
-const IMAGE_PULL_TRANSIENT = new Set(['ErrImagePull', 'ImagePullBackOff']);
-const IMAGE_PULL_PERMANENT = new Set(['InvalidImageName', 'ErrImageNeverPull']);
+/** The kubelet's waiting reasons for images it cannot pull: ours, and whether a retry may help. */
+const IMAGE_PULL_FAILURES = new Map([
+  ['ErrImagePull', { reason: 'ImagePullFailed', transient: true }],
+  ['ImagePullBackOff', { reason: 'ImagePullFailed', transient: true }],
+  ['InvalidImageName', { reason: 'InvalidImage', transient: false }],
+  ['ErrImageNeverPull', { reason: 'InvalidImage', transient: false }],
+]);
 
 function statuses(pod: V1Pod): V1ContainerStatus[] {
   return [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])];
@@ -44,24 +49,15 @@ function statuses(pod: V1Pod): V1ContainerStatus[] {
 function imagePullProblem(pod: V1Pod): PodState | undefined {
   for (const s of statuses(pod)) {
     const waiting = s.state?.waiting;
-    if (!waiting?.reason) continue;
-    const detail = `${s.name}: ${waiting.reason}${waiting.message ? `: ${waiting.message}` : ''} (image ${s.image})`;
-    if (IMAGE_PULL_TRANSIENT.has(waiting.reason))
-      return {
-        kind: 'failed',
-        reason: 'ImagePullFailed',
-        message: detail,
-        transient: true,
-        stopPod: true,
-      };
-    if (IMAGE_PULL_PERMANENT.has(waiting.reason))
-      return {
-        kind: 'failed',
-        reason: 'InvalidImage',
-        message: detail,
-        transient: false,
-        stopPod: true,
-      };
+    const failure = IMAGE_PULL_FAILURES.get(waiting?.reason ?? '');
+    if (!waiting || !failure) continue;
+    return {
+      kind: 'failed',
+      ...failure,
+      message: `${s.name}: ${waiting.reason}${waiting.message ? `: ${waiting.message}` : ''} (image ${s.image})`,
+      // The pod holds its node's resources while the kubelet keeps trying.
+      stopPod: true,
+    };
   }
   return undefined;
 }

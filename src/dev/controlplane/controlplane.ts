@@ -135,7 +135,7 @@ export async function startControlPlane(options: StartOptions = {}): Promise<Con
     const scheduler = launch(
       'kube-scheduler',
       binaries.path['kube-scheduler'],
-      schedulerArgs(pki, kubeconfigPath, ports.scheduler),
+      componentArgs(pki, kubeconfigPath, ports.scheduler),
       `https://127.0.0.1:${ports.scheduler}/healthz`,
     );
     const kwok = launch(
@@ -214,14 +214,21 @@ function etcdArgs(dataDir: string, port: number, peerPort: number): string[] {
   ];
 }
 
-function apiserverArgs(pki: Pki, port: number, etcdUrl: string): string[] {
+/** HTTPS on loopback with the shared serving certificate, as every component serves. */
+function servingArgs(pki: Pki, port: number): string[] {
   return [
-    `--etcd-servers=${etcdUrl}`,
     '--bind-address=127.0.0.1',
-    '--advertise-address=127.0.0.1',
     `--secure-port=${port}`,
     `--tls-cert-file=${pki.servingCert}`,
     `--tls-private-key-file=${pki.servingKey}`,
+  ];
+}
+
+function apiserverArgs(pki: Pki, port: number, etcdUrl: string): string[] {
+  return [
+    ...servingArgs(pki, port),
+    `--etcd-servers=${etcdUrl}`,
+    '--advertise-address=127.0.0.1',
     `--client-ca-file=${pki.caCert}`,
     '--service-account-issuer=https://kubernetes.default.svc.cluster.local',
     `--service-account-key-file=${pki.serviceAccountPub}`,
@@ -241,18 +248,15 @@ function apiserverArgs(pki: Pki, port: number, etcdUrl: string): string[] {
   ];
 }
 
-/** Serving and delegated-auth flags that kube-controller-manager and kube-scheduler share. */
+/** Serving and delegated-auth flags of kube-controller-manager, and all of kube-scheduler's. */
 function componentArgs(pki: Pki, kubeconfig: string, port: number): string[] {
   return [
+    ...servingArgs(pki, port),
     `--kubeconfig=${kubeconfig}`,
     `--authentication-kubeconfig=${kubeconfig}`,
     `--authorization-kubeconfig=${kubeconfig}`,
     // The apiserver has no front-proxy CA to publish; do not go looking for one.
     '--authentication-skip-lookup=true',
-    '--bind-address=127.0.0.1',
-    `--secure-port=${port}`,
-    `--tls-cert-file=${pki.servingCert}`,
-    `--tls-private-key-file=${pki.servingKey}`,
     '--leader-elect=false',
   ];
 }
@@ -269,10 +273,6 @@ function controllerManagerArgs(
     `--controllers=${CONTROLLERS.join(',')}`,
     `--root-ca-file=${pki.caCert}`,
   ];
-}
-
-function schedulerArgs(pki: Pki, kubeconfig: string, port: number): string[] {
-  return componentArgs(pki, kubeconfig, port);
 }
 
 function kwokArgs(kubeconfig: string, config: string, port: number): string[] {

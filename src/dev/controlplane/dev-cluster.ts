@@ -161,7 +161,7 @@ export async function componentStatus(state: ClusterState): Promise<ComponentSta
   );
 }
 
-export function residentBytes(pid: number): number | undefined {
+function residentBytes(pid: number): number | undefined {
   try {
     const match = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
     return match?.[1] ? Number(match[1]) * 1024 : undefined;

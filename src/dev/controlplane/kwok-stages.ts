@@ -18,7 +18,7 @@
 //                                 which is what garbage collection and namespace deletion wait for.
 //
 // The templates are Go text/template with sprig and kwok's helpers, evaluated against the pod.
-import { stringify } from 'yaml';
+import { toYaml } from '../../util/yaml.ts';
 
 export const KWOK_NODE_NAME = 'kwok-node-0';
 /** Annotation on the Node objects kwok manages (its --manage-nodes-with-annotation-selector). */
@@ -57,6 +57,25 @@ podIPs:
 {{ end }}
 {{ end }}`;
 
+/** A pod condition set at $now; `status` is template text that gives "True" or "False". */
+function condition(type: string, status: string, reason?: string): string {
+  return `- type: ${type}
+  status: ${status}${reason ? `\n  reason: ${reason}` : ''}
+  lastTransitionTime: {{ $now | Quote }}`;
+}
+
+/** The fields a container status always has; `c` is the container's variable, '' for `.`. */
+function containerHead(c: string, ready: string, started: string): string {
+  return `- name: {{ ${c}.name | Quote }}
+  image: {{ ${c}.image | Quote }}
+  imageID: ""
+  ready: ${ready}
+  restartCount: 0
+  started: ${started}`;
+}
+
+const ifRunning = '{{ if $running }}"True"{{ else }}"False"{{ end }}';
+
 const podStart = `
 {{ $now := Now }}
 {{ $init := .spec.initContainers }}
@@ -64,27 +83,14 @@ const podStart = `
 phase: {{ if $init }}Pending{{ else }}Running{{ end }}
 startTime: {{ $now | Quote }}
 conditions:
-- type: PodReadyToStartContainers
-  status: "True"
-  lastTransitionTime: {{ $now | Quote }}
-- type: Initialized
-  status: {{ if $running }}"True"{{ else }}"False"{{ end }}
-  lastTransitionTime: {{ $now | Quote }}
-- type: ContainersReady
-  status: {{ if $running }}"True"{{ else }}"False"{{ end }}
-  lastTransitionTime: {{ $now | Quote }}
-- type: Ready
-  status: {{ if $running }}"True"{{ else }}"False"{{ end }}
-  lastTransitionTime: {{ $now | Quote }}
+${condition('PodReadyToStartContainers', '"True"')}
+${condition('Initialized', ifRunning)}
+${condition('ContainersReady', ifRunning)}
+${condition('Ready', ifRunning)}
 {{ with $init }}
 initContainerStatuses:
 {{ range $i, $c := . }}
-- name: {{ $c.name | Quote }}
-  image: {{ $c.image | Quote }}
-  imageID: ""
-  ready: false
-  restartCount: 0
-  started: {{ eq $i 0 }}
+${containerHead('$c', 'false', '{{ eq $i 0 }}')}
   state:
 {{ if eq $i 0 }}
     running:
@@ -97,12 +103,7 @@ initContainerStatuses:
 {{ end }}
 containerStatuses:
 {{ range .spec.containers }}
-- name: {{ .name | Quote }}
-  image: {{ .image | Quote }}
-  imageID: ""
-  ready: {{ $running }}
-  restartCount: 0
-  started: {{ $running }}
+${containerHead('', '{{ $running }}', '{{ $running }}')}
   state:
 {{ if $running }}
     running:
@@ -118,12 +119,7 @@ ${addresses}`;
 // and $blocked (an earlier init container failed, so this one never started).
 const containerStatus = `
 {{ $r := default dict (index $want $c.name) }}
-- name: {{ $c.name | Quote }}
-  image: {{ $c.image | Quote }}
-  imageID: ""
-  ready: false
-  restartCount: 0
-  started: false
+${containerHead('$c', 'false', 'false')}
   state:
 {{ if $blocked }}
     waiting:
@@ -160,31 +156,16 @@ ${containerStatus}
 {{ end }}
 phase: {{ if $failed }}Failed{{ else }}Succeeded{{ end }}
 conditions:
-- type: PodReadyToStartContainers
-  status: "False"
-  lastTransitionTime: {{ $now | Quote }}
-- type: Initialized
-  status: {{ if $initFailed }}"False"{{ else }}"True"{{ end }}
-  lastTransitionTime: {{ $now | Quote }}
-- type: ContainersReady
-  status: "False"
-  reason: PodCompleted
-  lastTransitionTime: {{ $now | Quote }}
-- type: Ready
-  status: "False"
-  reason: PodCompleted
-  lastTransitionTime: {{ $now | Quote }}`;
+${condition('PodReadyToStartContainers', '"False"')}
+${condition('Initialized', '{{ if $initFailed }}"False"{{ else }}"True"{{ end }}')}
+${condition('ContainersReady', '"False"', 'PodCompleted')}
+${condition('Ready', '"False"', 'PodCompleted')}`;
 
 const resources = '{ cpu: "32", memory: 256Gi, ephemeral-storage: 1Ti, pods: "110" }';
 
 // A container status as the kubelet leaves it when it kills the pod; `.` is the old status.
 const killedStatus = `
-- name: {{ .name | Quote }}
-  image: {{ .image | Quote }}
-  imageID: ""
-  ready: false
-  restartCount: 0
-  started: false
+${containerHead('', 'false', 'false')}
 {{ if .state.running }}
   state:
     terminated:
@@ -202,14 +183,8 @@ phase: Failed
 reason: DeadlineExceeded
 message: Pod was active on the node longer than the specified deadline
 conditions:
-- type: ContainersReady
-  status: "False"
-  reason: PodFailed
-  lastTransitionTime: {{ $now | Quote }}
-- type: Ready
-  status: "False"
-  reason: PodFailed
-  lastTransitionTime: {{ $now | Quote }}
+${condition('ContainersReady', '"False"', 'PodFailed')}
+${condition('Ready', '"False"', 'PodFailed')}
 {{ with .status.initContainerStatuses }}
 initContainerStatuses:
 {{ range . }}
@@ -282,7 +257,7 @@ const started = [
   { key: '.status.phase', operator: 'In', values: ['Pending', 'Running'] },
 ];
 
-export function kwokStages(): object[] {
+function kwokStages(): object[] {
   return [
     stage(
       'nbv-node-ready',
@@ -341,7 +316,5 @@ export function kwokStages(): object[] {
 
 /** kwok's --config file: the stages as a multi-document YAML stream. */
 export function kwokConfig(): string {
-  return kwokStages()
-    .map((doc) => stringify(doc, { lineWidth: 0 }))
-    .join('---\n');
+  return kwokStages().map(toYaml).join('---\n');
 }

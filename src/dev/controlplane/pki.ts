@@ -6,9 +6,9 @@ import { generateKeyPairSync } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { stringify } from 'yaml';
 import { ControlPlaneError } from './errors.ts';
 import type { TlsFiles } from './http.ts';
+import { toYaml } from '../../util/yaml.ts';
 
 const run = promisify(execFile);
 
@@ -23,7 +23,7 @@ export interface Pki {
   serviceAccountPub: string;
 }
 
-export function pkiPaths(dir: string): Pki {
+function pkiPaths(dir: string): Pki {
   return {
     caCert: join(dir, 'ca.crt'),
     caKey: join(dir, 'ca.key'),
@@ -145,5 +145,5 @@ export function writeKubeconfig(path: string, server: string, pki: Pki, name = '
     contexts: [{ name, context: { cluster: name, user: `${name}-admin` } }],
     'current-context': name,
   };
-  writeFileSync(path, stringify(config), { mode: 0o600 });
+  writeFileSync(path, toYaml(config), { mode: 0o600 });
 }

@@ -4,8 +4,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, fstatSync, openSync, readSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
-import { delimiter, join } from 'node:path';
 import { ControlPlaneError } from './errors.ts';
+import { which } from '../../util/fs.ts';
 
 export interface ExitStatus {
   code: number | null;
@@ -184,15 +184,8 @@ function listen(port: number): Promise<Server> {
  * stays the component's own.
  */
 function withParentDeathSignal(argv: string[]): string[] {
-  const setpriv = process.platform === 'linux' ? onPath('setpriv') : undefined;
+  const setpriv = process.platform === 'linux' ? which('setpriv', process.env) : undefined;
   return setpriv ? [setpriv, '--pdeathsig', 'SIGKILL', '--', ...argv] : argv;
-}
-
-function onPath(name: string): string | undefined {
-  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
-    if (dir && existsSync(join(dir, name))) return join(dir, name);
-  }
-  return undefined;
 }
 
 let hooksInstalled = false;
