@@ -83,7 +83,7 @@ rel = os.environ.get('${ENV_NOTEBOOK}', '')
 nb_path = os.path.join('${REPO_DIR}', rel)
 
 def fail(reason, message):
-    with open(os.path.join(state, 'error.json'), 'w') as f:
+    with open('${EXECUTE_ERROR_FILE}', 'w') as f:
         json.dump({'reason': reason, 'message': message}, f)
     print(reason + ': ' + message, file=sys.stderr)
     sys.exit(${EXIT_SETUP_FAILED})
@@ -123,7 +123,7 @@ if not kernel:
 if kernel not in installed:
     fail('KernelNotFound', 'kernel "%s" named by %s (metadata.kernelspec.name) is not installed; installed kernels: %s' % (kernel, rel, ', '.join(installed)))
 
-# nbclient honours the raises-exception tag; nbval's comment marker means the same.
+# nbclient honours the raises-exception tag; nbval's marker and tag mean the same.
 code_cells = 0
 for cell in nb.cells:
     if cell.cell_type != 'code':
@@ -131,7 +131,8 @@ for cell in nb.cells:
     if cell.source.strip():
         code_cells += 1
     tags = cell.metadata.setdefault('tags', [])
-    if re.search(r'^\s*#\s*NBVAL_RAISES_EXCEPTION\b', cell.source, re.M) and 'raises-exception' not in tags:
+    nbval = 'nbval-raises-exception' in tags or re.search(r'^\s*#\s*NBVAL_RAISES_EXCEPTION\b', cell.source, re.M)
+    if nbval and 'raises-exception' not in tags:
         tags.append('raises-exception')
 
 # The kernel loads nbv's display formatter from its startup folder.
@@ -141,22 +142,33 @@ with open(os.path.join(startup, '00-nbv.py'), 'w') as f:
     f.write(${JSON.stringify(KERNEL_STARTUP)})
 os.environ['IPYTHONDIR'] = os.path.join(state, 'ipython')
 
-progress = open(os.path.join(state, 'progress.jsonl'), 'w', buffering=1)
+progress = open('${PROGRESS_FILE}', 'w', buffering=1)
 started = [0]
 def on_cell_start(cell, cell_index, **_):
     if cell.cell_type == 'code' and cell.source.strip() and 'injected-parameters' not in cell.metadata.get('tags', []):
         started[0] += 1
         progress.write(json.dumps({'n': started[0], 'of': code_cells, 'cell': cell_index}) + '\n')
 
+out_path = '${EXECUTED_NOTEBOOK}'
 try:
     papermill.execute_notebook(
-        nb, '${STATE_DIR}/output.ipynb', parameters=params, cwd=os.path.dirname(nb_path),
+        nb, out_path, parameters=params, cwd=os.path.dirname(nb_path),
         progress_bar=False, log_output=False, request_save_on_cell_execute=True, on_cell_start=on_cell_start)
 except papermill.PapermillExecutionError as e:
-    print('cell %s raised %s: %s' % (e.exec_count, e.ename, e.evalue), file=sys.stderr)
-    sys.exit(${EXIT_CELL_FAILED})
+    # papermill raises after the run for any error output, also one of a raises-exception cell
+    # that nbclient ran past: only an error elsewhere (SystemExit(0) aside, as papermill does) fails.
+    def failed(cell):
+        if cell.cell_type != 'code' or 'raises-exception' in cell.metadata.get('tags', []):
+            return False
+        errors = [o for o in cell.get('outputs', []) if o.output_type == 'error']
+        if any(not (o.ename == 'SystemExit' and o.evalue in ('', '0')) for o in errors):
+            return True
+        return not errors and cell.metadata.get('papermill', {}).get('exception') is True
+    if any(failed(c) for c in nbformat.read(out_path, as_version=4).cells):
+        print('cell %s raised %s: %s' % (e.exec_count, e.ename, e.evalue), file=sys.stderr)
+        sys.exit(${EXIT_CELL_FAILED})
 except Exception as e:
-    if os.path.exists('${STATE_DIR}/output.ipynb'):
+    if os.path.exists(out_path):
         # The kernel died or stopped answering mid-run: the executed notebook tells which cell.
         print('%s: %s' % (type(e).__name__, e), file=sys.stderr)
         sys.exit(${EXIT_CELL_FAILED})
